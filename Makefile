@@ -1,0 +1,125 @@
+# Puente: build, test, fuzz, bench and install with plain make and pkg-config.
+#
+#   make            build everything into $(B) (default build/)
+#   make check      deps, then every test; then the same suite under ASan+UBSan
+#   make fuzz       libFuzzer targets, FUZZ_TIME seconds each (default 60)
+#   make bench      speed figures (printed, never asserted)
+#   make deps       apt-get install what is missing on Debian 12 (no-op when all is there)
+#   make install    PREFIX, DESTDIR, sysconfdir
+#
+# Parallel helpers may use their own build tree: make B=build-foo check
+
+B        ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+sysconfdir ?= /etc
+bindir   ?= $(PREFIX)/bin
+sbindir  ?= $(PREFIX)/sbin
+mandir   ?= $(PREFIX)/share/man
+FUZZ_TIME ?= 60
+
+CC       ?= gcc
+FUZZCC   ?= clang-14
+PKGS     := libserialport sqlite3 libconfuse libsystemd libcurl json-c zlib libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter -Wformat=2 -Wvla
+OPT      ?= -O2
+CFLAGS   ?= -g $(OPT)
+SAN      ?=
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+# Sources, found by convention so new modules need no Makefile edit:
+#   at/*.c rules/*.c           I/O-free cores (static libraries)
+#   daemon/*.c                 edge code; daemon/main-<prog>.c are the programs
+#   tests/sim/*.c              puente-sim
+#   tests/unit/test-*.c        one cmocka binary each
+#   tests/bench/bench-*.c      one benchmark each
+#   tests/fuzz/fuzz-*.c        one libFuzzer target each
+AT_SRC     := $(wildcard at/*.c)
+RULES_SRC  := $(wildcard rules/*.c)
+DLIB_SRC   := $(filter-out daemon/main-%.c,$(wildcard daemon/*.c))
+MAIN_SRC   := $(wildcard daemon/main-*.c)
+SIM_SRC    := $(wildcard tests/sim/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+BENCH_SRC  := $(wildcard tests/bench/bench-*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz-*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIBAT     := $(B)/libpuente-at.a
+LIBRULES  := $(B)/libpuente-rules.a
+LIBDAEMON := $(B)/libpuente-daemon.a
+LIBS_OURS := $(if $(DLIB_SRC),$(LIBDAEMON)) $(if $(RULES_SRC),$(LIBRULES)) $(LIBAT)
+
+PROGS     := $(patsubst daemon/main-%.c,$(B)/%,$(MAIN_SRC)) $(if $(SIM_SRC),$(B)/puente-sim)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+.PHONY: all check test unit asan deps fuzz bench install clean format format-check demo
+all: $(PROGS) $(UNIT_BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBAT): $(call obj,$(AT_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+$(LIBRULES): $(call obj,$(RULES_SRC))
+	rm -f $@ && $(AR) rcs $@ $^
+$(LIBDAEMON): $(call obj,$(DLIB_SRC))
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/puente-sim: $(call obj,$(SIM_SRC)) $(LIBS_OURS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+$(B)/%: $(B)/obj/daemon/main-%.o $(LIBS_OURS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBS_OURS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+
+# Benchmarks: always optimized, never sanitized, in their own tree.
+BB := build/bench
+$(BB)/bench/%: tests/bench/%.c $(AT_SRC) $(RULES_SRC) $(DLIB_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -g -DNDEBUG $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# The test suite: unit binaries, then tests/integration/*.sh and tests/peers/*.sh,
+# counted by tests/run-tests.sh, which prints "N passed, N failed".
+test: $(PROGS) $(UNIT_BINS)
+	tests/run-tests.sh $(B)
+
+check: deps format-check
+	$(MAKE) B=build test
+	$(MAKE) B=build/asan SAN=1 OPT=-O1 test
+
+deps:
+	@tests/deps.sh
+
+fuzz: deps
+	tests/fuzz/run.sh $(FUZZ_TIME)
+
+bench: deps $(patsubst tests/bench/%.c,$(BB)/bench/%,$(BENCH_SRC))
+	@for b in $(patsubst tests/bench/%.c,$(BB)/bench/%,$(BENCH_SRC)); do echo "== $$b"; $$b || exit 1; done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+format-check:
+	@bad=$$(for f in $$(git ls-files '*.c' '*.h'); do [ -f $$f ] && { clang-format --dry-run -Werror $$f >/dev/null 2>&1 || echo $$f; }; done); \
+	if [ -n "$$bad" ]; then echo "not clang-formatted (run make format):"; echo "$$bad"; exit 1; fi
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(bindir)
+	for p in $(PROGS); do install -m 0755 $$p $(DESTDIR)$(bindir)/; done
+
+clean:
+	rm -rf build build-*
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,190 @@
+/* SMS PDU codec (3GPP TS 23.040, alphabets and DCS per TS 23.038), I/O-free.
+ *
+ * Ownership: nothing here allocates. Every function writes only into the
+ * caller's structs and buffers and reads only within the lengths it is given.
+ * Output parameters (ret_*) are written only on success.
+ *
+ * Errors: 0 or a positive count on success; a negative errno on failure:
+ *   -EBADMSG  malformed, truncated or inconsistent PDU (sms_pdu_error() names what)
+ *   -EINVAL   caller's mistake (bad number, NULL text, bad option)
+ *   -E2BIG    the text needs more parts than the caller's array (or SMS_PARTS_MAX)
+ *   -ENOTSUP  valid but unsupported content (compressed text, TP-Command)
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SMS_ADDR_DIGITS_MAX 20  /* TS 23.040 9.1.2.5: at most 20 semi-octets */
+#define SMS_ADDR_MAX        48  /* UTF-8 bytes of a decoded address, NUL included */
+#define SMS_UD_MAX          140 /* octets of TP-User-Data */
+#define SMS_SEPTETS_MAX     160 /* septets of TP-User-Data */
+#define SMS_TEXT_MAX        641 /* UTF-8 of one part: 160 septets * 4 bytes + NUL */
+#define SMS_PDU_MAX         176 /* SMSC (12) + TPDU (164) octets */
+#define SMS_PARTS_MAX       255 /* TS 23.040 9.2.3.24.1: an 8-bit part count */
+
+enum sms_dir {
+        SMS_DIR_MT, /* network -> modem: SMS-DELIVER, SMS-STATUS-REPORT, SMS-SUBMIT-REPORT */
+        SMS_DIR_MO, /* modem -> network: SMS-SUBMIT, SMS-COMMAND */
+};
+
+enum sms_type {
+        SMS_TYPE_DELIVER,
+        SMS_TYPE_SUBMIT,
+        SMS_TYPE_STATUS_REPORT,
+        SMS_TYPE_SUBMIT_REPORT,
+        SMS_TYPE_COMMAND,
+};
+
+enum sms_charset {
+        SMS_CHARSET_GSM7,
+        SMS_CHARSET_8BIT,
+        SMS_CHARSET_UCS2,
+};
+
+/* TS 23.040 9.2.3.15, folded into what the sender needs to decide. */
+enum sms_status_class {
+        SMS_STATUS_DELIVERED, /* 0x00-0x1F: short message transaction completed */
+        SMS_STATUS_TRYING,    /* 0x20-0x3F: temporary error, SC still trying */
+        SMS_STATUS_FAILED,    /* 0x40-0x7F: permanent error or SC gave up */
+};
+
+/* TS 23.040 9.1.2.5 type of number. */
+enum sms_ton {
+        SMS_TON_UNKNOWN = 0,
+        SMS_TON_INTERNATIONAL = 1,
+        SMS_TON_NATIONAL = 2,
+        SMS_TON_NETWORK = 3,
+        SMS_TON_SUBSCRIBER = 4,
+        SMS_TON_ALPHANUMERIC = 5,
+        SMS_TON_ABBREVIATED = 6,
+};
+
+struct sms_address {
+        char number[SMS_ADDR_MAX]; /* UTF-8, "+" prefixed when international; "" when absent */
+        enum sms_ton ton;
+        uint8_t npi; /* numbering plan, low nibble of the type-of-address octet */
+};
+
+/* TS 23.040 9.2.3.11: local time of the SC and its offset from UTC in quarter hours. */
+struct sms_time {
+        uint16_t year; /* 2000-2099 */
+        uint8_t month, day, hour, minute, second;
+        int8_t tz_quarters; /* -79..+79 */
+};
+
+struct sms_concat {
+        bool present;
+        bool ref16; /* IEI 0x08 (16-bit reference) rather than 0x00 */
+        uint16_t ref;
+        uint8_t total;
+        uint8_t seq; /* 1-based */
+};
+
+/* One decoded PDU. Fields that do not apply to its type are zero. */
+struct sms_pdu {
+        enum sms_type type;
+        struct sms_address smsc;
+        struct sms_address addr; /* originator (DELIVER), destination (SUBMIT),
+                                  * recipient (STATUS-REPORT) */
+        uint8_t first_octet;
+        uint8_t mr;  /* TP-MR (SUBMIT, STATUS-REPORT) */
+        uint8_t pid; /* TP-PID */
+        uint8_t dcs; /* TP-DCS as received */
+        enum sms_charset charset;
+        int msg_class;   /* 0-3, or -1 when the DCS gives none */
+        bool compressed; /* TS 23.038 4: text is compressed (text left empty) */
+        bool status_report; /* TP-SRR (SUBMIT) / TP-SRI (DELIVER) */
+        bool more_messages; /* DELIVER: TP-MMS == 0 */
+        bool reply_path;
+        int validity_minutes; /* SUBMIT relative validity, -1 none or not relative */
+        struct sms_time scts;      /* DELIVER, STATUS-REPORT */
+        struct sms_time discharge; /* STATUS-REPORT: TP-DT */
+        uint8_t status;            /* STATUS-REPORT: TP-ST */
+        enum sms_status_class status_class;
+        struct sms_concat concat;
+        size_t udh_len;            /* octets of the UDH including its length octet, 0 none */
+        size_t ud_len;             /* octets of user data after the UDH (8-bit, UCS-2) */
+        uint8_t ud[SMS_UD_MAX];    /* raw user data after the UDH (8-bit data, UCS-2) */
+        char text[SMS_TEXT_MAX];   /* decoded UTF-8 text (GSM 7-bit and UCS-2) */
+};
+
+/* Decodes one PDU as a modem shows it in PDU mode (TS 27.005 3.1): the SMSC
+ * address octets first (a single 00 when absent), then the TPDU. The TPDU length
+ * that +CMT/+CMGR/+CMGL give is advisory only: modems get it wrong, so the PDU's
+ * own fields decide. Returns 0 or -EBADMSG/-ENOTSUP; sms_pdu_error() tells why. */
+int sms_pdu_decode(const uint8_t *buf, size_t len, enum sms_dir dir, struct sms_pdu *ret_pdu);
+
+/* Same, from hexadecimal text (upper or lower case, no spaces). */
+int sms_pdu_decode_hex(const char *hex, enum sms_dir dir, struct sms_pdu *ret_pdu);
+
+/* A static English description of the last decode error of this thread, such as
+ * "TP-User-Data-Length 170 exceeds 160 septets at octet 23". Never NULL. */
+const char *sms_pdu_error(void);
+
+/* How a text will be sent, computed before sending so rules can warn about cost. */
+struct sms_text_info {
+        enum sms_charset charset; /* GSM7 or UCS2 */
+        size_t units;    /* septets (GSM7) or UTF-16 code units (UCS2) for the whole text */
+        size_t parts;    /* 1 when it fits a single message, else concatenated parts */
+        bool translit;   /* characters were transliterated to fit GSM 7-bit */
+};
+
+struct sms_submit_opts {
+        const char *smsc;     /* "+5255..." or NULL: the SMSC octets become 00 */
+        bool status_report;   /* TP-SRR */
+        int validity_minutes; /* relative TP-VP (TS 23.040 9.2.3.12.1); 0 = none */
+        int msg_class;        /* 0-3, or -1 for none */
+        bool translit;        /* fold characters outside GSM 7-bit (á -> a) instead of UCS-2 */
+        bool ref16;           /* 16-bit concatenation reference */
+        uint16_t ref;         /* concatenation reference shared by the parts */
+        uint8_t mr;           /* TP-MR; modems overwrite it, 0 is fine */
+};
+
+struct sms_part {
+        uint8_t pdu[SMS_PDU_MAX]; /* SMSC octets + TPDU, as AT+CMGS takes it in hex */
+        size_t len;               /* octets in pdu */
+        size_t tpdu_len;          /* the <length> argument of AT+CMGS */
+};
+
+/* Computes encoding and part count of a UTF-8 text. Returns 0 or -EINVAL (NULL or
+ * invalid UTF-8). */
+int sms_text_analyze(const char *utf8, bool translit, struct sms_text_info *ret_info);
+
+/* Encodes an SMS-SUBMIT (one part, or concatenated parts with a UDH) to number
+ * `to` ("+52...", national digits, or "*#..." service codes). Writes at most
+ * max_parts parts; returns the number of parts written or a negative errno.
+ * ret_info may be NULL. */
+int sms_submit_encode(const char *utf8, const char *to, const struct sms_submit_opts *opts,
+                      struct sms_part *parts, size_t max_parts, struct sms_text_info *ret_info);
+
+/* The network side, for puente-sim and tests. */
+struct sms_deliver_opts {
+        const char *smsc; /* NULL: SMSC octets 00 */
+        struct sms_time scts;
+        bool status_report_ind; /* TP-SRI */
+        bool force_ucs2;
+        bool ref16;
+        uint16_t ref;
+};
+
+/* Encodes an SMS-DELIVER from `from` (a number, or an alphanumeric sender of up to
+ * 11 GSM characters, packed as TS 23.040 9.1.2.5 says). Same returns as
+ * sms_submit_encode(). */
+int sms_deliver_encode(const char *utf8, const char *from, const struct sms_deliver_opts *opts,
+                       struct sms_part *parts, size_t max_parts);
+
+/* Encodes an SMS-STATUS-REPORT for message reference mr to recipient. Returns 0. */
+int sms_status_report_encode(uint8_t mr, const char *recipient, const struct sms_time *scts,
+                             const struct sms_time *discharge, uint8_t status, const char *smsc,
+                             struct sms_part *ret_part);
+
+/* Hex helpers: lengths are in bytes of bin. sms_hex_encode writes 2*len+1 chars. */
+int sms_hex_decode(const char *hex, uint8_t *bin, size_t max, size_t *ret_len);
+void sms_hex_encode(const uint8_t *bin, size_t len, char *hex);
+
+/* Name of a status class, "delivered", "trying" or "failed". */
+const char *sms_status_class_name(enum sms_status_class c);
+const char *sms_charset_name(enum sms_charset c); /* "gsm7", "8bit", "ucs2" */
+const char *sms_type_name(enum sms_type t);       /* "deliver", "submit", ... */
