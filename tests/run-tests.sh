@@ -3,6 +3,7 @@
 # each with PUENTE_BUILD=BUILD, and prints one closing line "N passed, N failed".
 set -u
 build=${1:-build}
+mkdir -p "$build"
 export PUENTE_BUILD=$(cd "$build" && pwd)
 export PUENTE_SRC=$(cd "$(dirname "$0")/.." && pwd)
 pass=0 fail=0 failed=()
