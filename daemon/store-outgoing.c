@@ -1,0 +1,451 @@
+/* Outgoing messages: queueing, picking what is due, the exactly-once part transitions,
+ * delivery reports and the outbox listing. */
+#include "daemon/store-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const part_state_names[STORE_PART_STATE_COUNT] = {
+        [STORE_PART_QUEUED] = "queued",       [STORE_PART_SENDING] = "sending",
+        [STORE_PART_SENT] = "sent",           [STORE_PART_RETRY] = "retry",
+        [STORE_PART_FAILED] = "failed",       [STORE_PART_UNKNOWN] = "unknown",
+        [STORE_PART_DELIVERED] = "delivered", [STORE_PART_UNDELIVERABLE] = "undeliverable",
+};
+
+static const char *const encoding_names[] = {
+        [STORE_ENC_GSM7] = "gsm7",
+        [STORE_ENC_UCS2] = "ucs2",
+        [STORE_ENC_8BIT] = "8bit",
+};
+
+const char *store_part_state_name(enum store_part_state st)
+{
+        return (unsigned)st < STORE_PART_STATE_COUNT ? part_state_names[st] : "?";
+}
+
+int store_part_state_from_name(const char *name, enum store_part_state *ret_state)
+{
+        for (int i = 0; i < STORE_PART_STATE_COUNT; i++) {
+                if (name && strcmp(name, part_state_names[i]) == 0) {
+                        *ret_state = (enum store_part_state)i;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+const char *store_encoding_name(enum store_encoding e)
+{
+        return (unsigned)e <= STORE_ENC_8BIT ? encoding_names[e] : "?";
+}
+
+int store_encoding_from_name(const char *name, enum store_encoding *ret)
+{
+        for (int i = 0; i <= STORE_ENC_8BIT; i++) {
+                if (name && strcmp(name, encoding_names[i]) == 0) {
+                        *ret = (enum store_encoding)i;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+static bool pdu_hex_ok(const char *pdu)
+{
+        size_t n = strlen(pdu);
+
+        if (n == 0 || n % 2 || n >= STORE_PDU_HEX_MAX)
+                return false;
+        return strspn(pdu, "0123456789abcdefABCDEF") == n;
+}
+
+static int check_new(struct store *s, const struct store_outgoing_new *m)
+{
+        if (!m->recipient || !*m->recipient || strlen(m->recipient) >= STORE_NUMBER_MAX)
+                return store_fail(s, -EINVAL, "queue message: recipient missing or too long");
+        if (!m->text || !*m->text || strlen(m->text) >= STORE_TEXT_MAX)
+                return store_fail(s, -EINVAL, "queue message: text empty or over %d bytes",
+                                  STORE_TEXT_MAX - 1);
+        if (m->part_count < 1 || m->part_count > STORE_PARTS_MAX)
+                return store_fail(s, -EINVAL, "queue message: %u parts (1..%d)", m->part_count,
+                                  STORE_PARTS_MAX);
+        if ((unsigned)m->encoding > STORE_ENC_8BIT || m->concat_ref > 0xffff)
+                return store_fail(s, -EINVAL, "queue message: bad encoding or reference");
+        for (unsigned i = 0; m->pdus && i < m->part_count; i++)
+                if (!m->pdus[i] || !pdu_hex_ok(m->pdus[i]))
+                        return store_fail(s, -EINVAL, "queue message: PDU of part %u is not hex",
+                                          i + 1);
+        return 0;
+}
+
+int store_queue_message(struct store *s, const struct store_outgoing_new *m, int64_t now,
+                        int64_t *ret_id)
+{
+        sqlite3_stmt *st;
+        int64_t id;
+        int r;
+
+        r = check_new(s, m);
+        if (r < 0)
+                return r;
+        r = store_tx_begin(s, "queue message");
+        if (r < 0)
+                return r;
+        r = store_stmt(s, STMT_MSG_INSERT,
+                       "INSERT INTO outgoing (recipient, contact_id, text, encoding, part_count,"
+                       " concat_ref, priority, not_before, created)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                       &st);
+        if (r < 0)
+                goto fail;
+        sqlite3_bind_text(st, 1, m->recipient, -1, SQLITE_STATIC);
+        store_bind_id_or_null(st, 2, m->contact_id);
+        sqlite3_bind_text(st, 3, m->text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, store_encoding_name(m->encoding), -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 5, (int)m->part_count);
+        sqlite3_bind_int(st, 6, (int)m->concat_ref);
+        sqlite3_bind_int(st, 7, m->priority);
+        sqlite3_bind_int64(st, 8, m->not_before);
+        sqlite3_bind_int64(st, 9, now);
+        r = store_step_done(s, st, "queue message");
+        if (r < 0)
+                goto fail;
+        id = sqlite3_last_insert_rowid(s->db);
+
+        r = store_stmt(s, STMT_PART_INSERT,
+                       "INSERT INTO outgoing_parts (message_id, seq, pdu, next_attempt, updated)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+                       &st);
+        if (r < 0)
+                goto fail;
+        for (unsigned i = 0; i < m->part_count; i++) {
+                sqlite3_bind_int64(st, 1, id);
+                sqlite3_bind_int(st, 2, (int)i + 1);
+                store_bind_text_or_null(st, 3, m->pdus ? m->pdus[i] : NULL);
+                sqlite3_bind_int64(st, 4, m->not_before);
+                sqlite3_bind_int64(st, 5, now);
+                r = store_step_done(s, st, "queue part");
+                if (r < 0)
+                        goto fail;
+        }
+        r = store_tx_commit(s, "queue message");
+        if (r < 0)
+                return r;
+        *ret_id = id;
+        return 0;
+fail:
+        store_tx_rollback(s);
+        return r;
+}
+
+#define PART_COLUMNS                                                                               \
+        "p.id, p.message_id, p.seq, o.part_count, o.concat_ref, o.encoding, p.state,"              \
+        " p.attempts, IFNULL(p.modem_id, 0), o.priority, o.recipient, o.text, p.pdu"
+
+static void read_part(sqlite3_stmt *st, struct store_part *p)
+{
+        memset(p, 0, sizeof(*p));
+        p->part_id = sqlite3_column_int64(st, 0);
+        p->message_id = sqlite3_column_int64(st, 1);
+        p->seq = (unsigned)sqlite3_column_int(st, 2);
+        p->part_count = (unsigned)sqlite3_column_int(st, 3);
+        p->concat_ref = (unsigned)sqlite3_column_int(st, 4);
+        store_encoding_from_name((const char *)sqlite3_column_text(st, 5), &p->encoding);
+        store_part_state_from_name((const char *)sqlite3_column_text(st, 6), &p->state);
+        p->attempts = (unsigned)sqlite3_column_int(st, 7);
+        p->modem_id = sqlite3_column_int64(st, 8);
+        p->priority = sqlite3_column_int(st, 9);
+        store_column_copy(st, 10, p->recipient, sizeof(p->recipient));
+        p->text = (const char *)sqlite3_column_text(st, 11);
+        p->pdu = (const char *)sqlite3_column_text(st, 12);
+}
+
+/* Steps a statement of PART_COLUMNS rows into cb. */
+static int each_part(struct store *s, sqlite3_stmt *st, store_part_cb cb, void *userdata,
+                     const char *what)
+{
+        int n = 0, rc, r = 0;
+
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct store_part p;
+                read_part(st, &p);
+                r = cb(&p, userdata);
+                if (r != 0)
+                        break;
+                n++;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = store_sqlfail(s, rc, what);
+        sqlite3_reset(st);
+        return r != 0 ? r : n;
+}
+
+int store_next_parts(struct store *s, int64_t now, unsigned limit, store_part_cb cb, void *userdata)
+{
+        sqlite3_stmt *st;
+        int r = store_stmt(s, STMT_NEXT_PARTS,
+                           "SELECT " PART_COLUMNS " FROM outgoing_parts p"
+                           " JOIN outgoing o ON o.id = p.message_id"
+                           " WHERE p.state IN ('queued', 'retry') AND p.next_attempt <= ?1"
+                           " ORDER BY o.priority DESC, o.id, p.seq LIMIT ?2",
+                           &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, now);
+        sqlite3_bind_int64(st, 2, limit);
+        return each_part(s, st, cb, userdata, "next parts");
+}
+
+int store_outbox_list(struct store *s, unsigned limit, store_part_cb cb, void *userdata)
+{
+        sqlite3_stmt *st;
+        int r = store_stmt(s, STMT_OUTBOX,
+                           "SELECT " PART_COLUMNS " FROM outgoing_parts p"
+                           " JOIN outgoing o ON o.id = p.message_id"
+                           " ORDER BY o.id DESC, p.seq LIMIT ?1",
+                           &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, limit);
+        return each_part(s, st, cb, userdata, "outbox");
+}
+
+int store_part_get(struct store *s, int64_t part_id, struct store_part *ret)
+{
+        sqlite3_stmt *st;
+        int rc, r = store_stmt(s, STMT_PART_GET,
+                               "SELECT " PART_COLUMNS " FROM outgoing_parts p"
+                               " JOIN outgoing o ON o.id = p.message_id WHERE p.id = ?1",
+                               &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, part_id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                read_part(st, ret);
+                ret->text = ret->pdu = NULL;
+        } else if (rc == SQLITE_DONE) {
+                r = store_fail(s, -ENOENT, "part %lld: no such part", (long long)part_id);
+        } else {
+                r = store_sqlfail(s, rc, "get part");
+        }
+        sqlite3_reset(st);
+        return r;
+}
+
+/* After an UPDATE guarded by the required state changed nothing: says why. */
+static int explain_no_change(struct store *s, int64_t part_id, const char *what)
+{
+        sqlite3_stmt *st;
+        int rc, r = store_stmt(s, STMT_PART_STATE, "SELECT state FROM outgoing_parts WHERE id = ?1",
+                               &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, part_id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                r = store_fail(s, -ESTALE, "%s: part %lld is %s", what, (long long)part_id,
+                               (const char *)sqlite3_column_text(st, 0));
+        else if (rc == SQLITE_DONE)
+                r = store_fail(s, -ENOENT, "%s: no part %lld", what, (long long)part_id);
+        else
+                r = store_sqlfail(s, rc, what);
+        sqlite3_reset(st);
+        return r;
+}
+
+/* Steps a transition guarded by the state it requires and commits the transaction the caller
+ * began; nothing changed means the part was not in that state (or does not exist). */
+static int run_transition(struct store *s, sqlite3_stmt *st, int64_t part_id, const char *what)
+{
+        int r = store_step_done(s, st, what);
+
+        if (r == 0 && sqlite3_changes(s->db) == 0)
+                r = explain_no_change(s, part_id, what);
+        if (r < 0) {
+                store_tx_rollback(s);
+                return r;
+        }
+        return store_tx_commit(s, what);
+}
+
+int store_part_sending(struct store *s, int64_t part_id, int64_t modem_id, int64_t now)
+{
+        static const char what[] = "mark part sending";
+        sqlite3_stmt *st;
+        int r = store_tx_begin(s, what);
+
+        if (r < 0)
+                return r;
+        r = store_stmt(s, STMT_PART_SENDING,
+                       "UPDATE outgoing_parts SET state = 'sending', modem_id = ?2,"
+                       " attempts = attempts + 1, updated = ?3"
+                       " WHERE id = ?1 AND state IN ('queued', 'retry')",
+                       &st);
+        if (r < 0) {
+                store_tx_rollback(s);
+                return r;
+        }
+        sqlite3_bind_int64(st, 1, part_id);
+        store_bind_id_or_null(st, 2, modem_id);
+        sqlite3_bind_int64(st, 3, now);
+        return run_transition(s, st, part_id, what);
+}
+
+int store_part_sent(struct store *s, int64_t part_id, unsigned mr, int64_t now)
+{
+        static const char what[] = "mark part sent";
+        sqlite3_stmt *st;
+        int r;
+
+        if (mr > 255)
+                return store_fail(s, -EINVAL, "%s: TP-MR %u is not an octet", what, mr);
+        r = store_tx_begin(s, what);
+        if (r < 0)
+                return r;
+        r = store_stmt(s, STMT_PART_SENT,
+                       "UPDATE outgoing_parts SET state = 'sent', mr = ?2, sent_at = ?3,"
+                       " error = NULL, updated = ?3 WHERE id = ?1 AND state = 'sending'",
+                       &st);
+        if (r < 0) {
+                store_tx_rollback(s);
+                return r;
+        }
+        sqlite3_bind_int64(st, 1, part_id);
+        sqlite3_bind_int(st, 2, (int)mr);
+        sqlite3_bind_int64(st, 3, now);
+        return run_transition(s, st, part_id, what);
+}
+
+static int end_attempt(struct store *s, enum store_stmt_id id, const char *sql, int64_t part_id,
+                       int64_t next_attempt, const char *error, int64_t now, const char *what)
+{
+        char err[STORE_ERROR_TEXT_MAX];
+        sqlite3_stmt *st;
+        int r = store_tx_begin(s, what);
+
+        if (r < 0)
+                return r;
+        r = store_stmt(s, id, sql, &st);
+        if (r < 0) {
+                store_tx_rollback(s);
+                return r;
+        }
+        snprintf(err, sizeof(err), "%s", error ? error : "");
+        sqlite3_bind_int64(st, 1, part_id);
+        store_bind_text_or_null(st, 2, err);
+        sqlite3_bind_int64(st, 3, now);
+        if (sqlite3_bind_parameter_count(st) >= 4)
+                sqlite3_bind_int64(st, 4, next_attempt);
+        return run_transition(s, st, part_id, what);
+}
+
+int store_part_failed(struct store *s, int64_t part_id, const char *error, int64_t now)
+{
+        return end_attempt(s, STMT_PART_FAILED,
+                           "UPDATE outgoing_parts SET state = 'failed', error = ?2, updated = ?3"
+                           " WHERE id = ?1 AND state = 'sending'",
+                           part_id, 0, error, now, "mark part failed");
+}
+
+int store_part_retry(struct store *s, int64_t part_id, int64_t next_attempt, const char *error,
+                     int64_t now)
+{
+        return end_attempt(s, STMT_PART_RETRY,
+                           "UPDATE outgoing_parts SET state = 'retry', error = ?2, updated = ?3,"
+                           " next_attempt = ?4 WHERE id = ?1 AND state = 'sending'",
+                           part_id, next_attempt, error, now, "mark part for retry");
+}
+
+/* TS 23.040 9.2.3.15: 0x00-0x1F completed, 0x20-0x3F still trying, 0x40-0x7F failed (and the
+ * reserved values above, which 9.2.3.15 says to treat as "service rejected"). */
+static const char *report_state(unsigned status)
+{
+        if (status < 0x20)
+                return "delivered";
+        if (status < 0x40)
+                return NULL;
+        return "undeliverable";
+}
+
+static int report_find(struct store *s, int64_t modem_id, unsigned mr, const char *recipient,
+                       int64_t time, int64_t *ret_part)
+{
+        sqlite3_stmt *st;
+        int rc, r = store_stmt(s, STMT_REPORT_FIND,
+                               "SELECT p.id FROM outgoing_parts p"
+                               " JOIN outgoing o ON o.id = p.message_id"
+                               " WHERE p.mr = ?1 AND o.recipient = ?2"
+                               " AND (?3 = 0 OR p.modem_id = ?3)"
+                               " AND p.state IN ('sent', 'delivered', 'undeliverable')"
+                               " AND p.sent_at BETWEEN ?4 AND ?5"
+                               " ORDER BY p.sent_at DESC, p.id DESC LIMIT 1",
+                               &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(st, 1, (int)mr);
+        sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, modem_id);
+        sqlite3_bind_int64(st, 4, time - STORE_REPORT_WINDOW_S);
+        sqlite3_bind_int64(st, 5, time + STORE_REPORT_AHEAD_S);
+        rc = sqlite3_step(st);
+        *ret_part = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                r = store_sqlfail(s, rc, "match report");
+        sqlite3_reset(st);
+        return r;
+}
+
+int store_report_match(struct store *s, int64_t modem_id, unsigned mr, const char *recipient,
+                       unsigned status, int64_t time, int64_t *ret_part_id)
+{
+        static const char what[] = "record status report";
+        int64_t part = 0;
+        sqlite3_stmt *st;
+        int r;
+
+        if (mr > 255 || status > 255 || !recipient || !*recipient)
+                return store_fail(s, -EINVAL, "%s: bad TP-MR, TP-ST or recipient", what);
+        r = store_tx_begin(s, what);
+        if (r < 0)
+                return r;
+        r = report_find(s, modem_id, mr, recipient, time, &part);
+        if (r == 0 && part)
+                r = store_stmt(s, STMT_REPORT_APPLY,
+                               "UPDATE outgoing_parts SET state = IFNULL(?2, state),"
+                               " report_status = ?3, reported_at = ?4, updated = ?4"
+                               " WHERE id = ?1",
+                               &st);
+        if (r == 0 && part) {
+                sqlite3_bind_int64(st, 1, part);
+                store_bind_text_or_null(st, 2, report_state(status));
+                sqlite3_bind_int(st, 3, (int)status);
+                sqlite3_bind_int64(st, 4, time);
+                r = store_step_done(s, st, what);
+        }
+        if (r == 0)
+                r = store_stmt(s, STMT_REPORT_INSERT,
+                               "INSERT INTO reports (modem_id, mr, recipient, status, time,"
+                               " part_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                               &st);
+        if (r == 0) {
+                store_bind_id_or_null(st, 1, modem_id);
+                sqlite3_bind_int(st, 2, (int)mr);
+                sqlite3_bind_text(st, 3, recipient, -1, SQLITE_STATIC);
+                sqlite3_bind_int(st, 4, (int)status);
+                sqlite3_bind_int64(st, 5, time);
+                store_bind_id_or_null(st, 6, part);
+                r = store_step_done(s, st, what);
+        }
+        if (r < 0) {
+                store_tx_rollback(s);
+                return r;
+        }
+        r = store_tx_commit(s, what);
+        if (r < 0)
+                return r;
+        if (ret_part_id)
+                *ret_part_id = part;
+        return 0;
+}

@@ -1,0 +1,135 @@
+/* The store's schema as forward migrations: step i takes a database from version i to i + 1.
+ * A step is never edited once released; a change is a new step (docs/store.md). */
+#include "daemon/store-internal.h"
+
+/* Version 1: the tables of the first release. Times are Unix seconds (UTC). Parts carry their
+ * own state: that is where the exactly-once contract lives (docs/store.md). */
+static const char schema_v1[] =
+        "CREATE TABLE settings ("
+        " key TEXT PRIMARY KEY NOT NULL,"
+        " value TEXT NOT NULL"
+        ") WITHOUT ROWID;"
+
+        "CREATE TABLE contacts ("
+        " id INTEGER PRIMARY KEY,"
+        " study_id TEXT NOT NULL UNIQUE CHECK (length(study_id) BETWEEN 1 AND 63),"
+        " phone TEXT NOT NULL UNIQUE CHECK (phone GLOB '+[1-9]*' AND length(phone) <= 16),"
+        " language TEXT NOT NULL DEFAULT 'es' CHECK (length(language) BETWEEN 1 AND 15),"
+        " clinic TEXT NOT NULL DEFAULT '',"
+        " fields TEXT NOT NULL DEFAULT '{}'"
+        "  CHECK (json_valid(fields) AND json_type(fields) = 'object'),"
+        " created INTEGER NOT NULL,"
+        " updated INTEGER NOT NULL"
+        ");"
+
+        "CREATE TABLE modems ("
+        " id INTEGER PRIMARY KEY,"
+        " imei TEXT NOT NULL UNIQUE CHECK (length(imei) BETWEEN 1 AND 63),"
+        " iccid TEXT NOT NULL DEFAULT '',"
+        " imsi TEXT NOT NULL DEFAULT '',"
+        " maker TEXT NOT NULL DEFAULT '',"
+        " model TEXT NOT NULL DEFAULT '',"
+        " revision TEXT NOT NULL DEFAULT '',"
+        " device TEXT NOT NULL DEFAULT '',"
+        " sent_day INTEGER NOT NULL DEFAULT 0," /* local date YYYYMMDD of sent_today */
+        " sent_today INTEGER NOT NULL DEFAULT 0,"
+        " errors INTEGER NOT NULL DEFAULT 0,"
+        " state TEXT NOT NULL DEFAULT '',"
+        " health TEXT NOT NULL DEFAULT '',"
+        " first_seen INTEGER NOT NULL,"
+        " last_seen INTEGER NOT NULL"
+        ");"
+
+        "CREATE TABLE outgoing ("
+        " id INTEGER PRIMARY KEY,"
+        " recipient TEXT NOT NULL CHECK (length(recipient) BETWEEN 1 AND 47),"
+        " contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
+        " text TEXT NOT NULL,"
+        " encoding TEXT NOT NULL CHECK (encoding IN ('gsm7', 'ucs2', '8bit')),"
+        " part_count INTEGER NOT NULL CHECK (part_count BETWEEN 1 AND 255),"
+        " concat_ref INTEGER NOT NULL CHECK (concat_ref BETWEEN 0 AND 65535),"
+        " created INTEGER NOT NULL"
+        ");"
+
+        "CREATE TABLE outgoing_parts ("
+        " id INTEGER PRIMARY KEY,"
+        " message_id INTEGER NOT NULL REFERENCES outgoing(id) ON DELETE CASCADE,"
+        " seq INTEGER NOT NULL,"
+        " pdu TEXT,"
+        " state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'sent',"
+        "  'retry', 'failed', 'unknown', 'delivered', 'undeliverable')),"
+        " modem_id INTEGER REFERENCES modems(id),"
+        " mr INTEGER CHECK (mr BETWEEN 0 AND 255),"
+        " attempts INTEGER NOT NULL DEFAULT 0,"
+        " next_attempt INTEGER NOT NULL DEFAULT 0,"
+        " error TEXT,"
+        " sent_at INTEGER,"
+        " report_status INTEGER,"
+        " reported_at INTEGER,"
+        " updated INTEGER NOT NULL,"
+        " UNIQUE (message_id, seq)"
+        ");"
+        "CREATE INDEX outgoing_parts_due ON outgoing_parts (state, next_attempt);"
+        "CREATE INDEX outgoing_parts_mr ON outgoing_parts (mr, sent_at) WHERE mr IS NOT NULL;"
+
+        "CREATE TABLE inbound_parts ("
+        " id INTEGER PRIMARY KEY,"
+        " modem_id INTEGER REFERENCES modems(id),"
+        " sender TEXT NOT NULL,"
+        " ref INTEGER NOT NULL,"
+        " total INTEGER NOT NULL CHECK (total BETWEEN 2 AND 255),"
+        " seq INTEGER NOT NULL CHECK (seq BETWEEN 1 AND total),"
+        " text TEXT NOT NULL,"
+        " sc_time INTEGER NOT NULL,"
+        " received INTEGER NOT NULL,"
+        " UNIQUE (sender, ref, total, seq)"
+        ");"
+
+        "CREATE TABLE incoming ("
+        " id INTEGER PRIMARY KEY,"
+        " modem_id INTEGER REFERENCES modems(id),"
+        " sender TEXT NOT NULL,"
+        " contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
+        " text TEXT NOT NULL,"
+        " parts INTEGER NOT NULL,"
+        " complete INTEGER NOT NULL CHECK (complete IN (0, 1)),"
+        " sc_time INTEGER NOT NULL,"
+        " received INTEGER NOT NULL,"
+        " handled INTEGER NOT NULL DEFAULT 0 CHECK (handled IN (0, 1))"
+        ");"
+
+        "CREATE TABLE reports ("
+        " id INTEGER PRIMARY KEY,"
+        " modem_id INTEGER REFERENCES modems(id),"
+        " mr INTEGER NOT NULL,"
+        " recipient TEXT NOT NULL,"
+        " status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 255),"
+        " time INTEGER NOT NULL,"
+        " part_id INTEGER REFERENCES outgoing_parts(id) ON DELETE SET NULL"
+        ");"
+
+        "CREATE TABLE events ("
+        " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " time INTEGER NOT NULL,"
+        " clock_trusted INTEGER NOT NULL CHECK (clock_trusted IN (0, 1)),"
+        " type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 63"
+        "  AND type NOT GLOB '*[^a-z0-9._-]*'),"
+        " contact_id INTEGER,"
+        " payload TEXT NOT NULL CHECK (json_valid(payload))"
+        ");"
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+        " BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;"
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+        " BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;";
+
+/* Version 2: priorities, so that a staff member's reply goes out before the day's batch of
+ * reminders; and a send time, so that a reminder can be queued for the morning. */
+static const char schema_v2[] =
+        "ALTER TABLE outgoing ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE outgoing ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;"
+        "CREATE INDEX outgoing_priority ON outgoing (priority DESC, id);";
+
+const char *const store_migrations[STORE_SCHEMA_VERSION] = {
+        schema_v1,
+        schema_v2,
+};

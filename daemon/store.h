@@ -1,0 +1,314 @@
+/* The store: Puente's one SQLite database (WAL, versioned schema, forward migrations) with the
+ * exactly-once states of outgoing message parts, inbound reassembly that survives a power cut,
+ * delivery reports, modems, the append-only event log and settings. docs/store.md has the
+ * contract; daemon/store*.c are the only files that include sqlite3.h.
+ *
+ * Ownership: store_open() returns a struct store the caller frees with store_close() (NULL is
+ * fine). String arguments are borrowed for the call and copied into the database. Rows handed
+ * to a callback (listings) and struct fields filled by getters point into buffers that stay
+ * valid only until the callback returns / until the next call on the same store, unless a
+ * field is an inline array. Callbacks may not call back into the same store: the statement
+ * that feeds them is still stepping. A non-zero return from a callback stops the listing and
+ * is passed back to the caller.
+ *
+ * Time: every "now" is the caller's clock in Unix seconds (UTC); the store never reads the
+ * clock, which keeps the tests in charge of time.
+ *
+ * Errors: 0 (or a count) on success, a negative errno on failure; store_errmsg() then names
+ * the failed operation and SQLite's message. -ENOSPC: the disk (or max_pages) is full, the
+ * write was rolled back and the database is still usable. -EBUSY: another connection held the
+ * write lock longer than the busy time-out. -ENOENT: no such row. -ESTALE: a part was not in
+ * the state the transition requires (e.g. store_part_sent() on a part not "sending").
+ * -EEXIST: a unique key (study id, phone) is taken. -EINVAL: a caller's mistake or a value
+ * the schema refuses (bad JSON, bad event type). -EBADMSG: not a database or corrupt.
+ * -ENOTSUP: written by a newer Puente (schema version above STORE_SCHEMA_VERSION).
+ *
+ * Not thread-safe: one struct store per thread (the daemon has one; puentectl its own).
+ * Several processes may share the file: writes are short IMMEDIATE transactions that wait up
+ * to busy_timeout_ms for the lock.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION  2
+#define STORE_BUSY_TIMEOUT_MS 5000 /* puentectl waits this long for the daemon's lock */
+#define STORE_ERRMSG_MAX      512
+#define STORE_TEXT_MAX        4096 /* UTF-8 bytes of a whole message (255 parts is more) */
+#define STORE_PARTS_MAX       255  /* TS 23.040 9.2.3.24.1: an 8-bit part count */
+#define STORE_PDU_HEX_MAX     353  /* 2 * SMS_PDU_MAX hex digits and the NUL */
+#define STORE_NUMBER_MAX      48   /* E.164 or an alphanumeric sender, NUL included */
+#define STORE_ERROR_TEXT_MAX  128  /* a part's last error ("+CMS ERROR: 38") */
+#define STORE_REPORT_WINDOW_S (3 * 24 * 3600) /* a report older than its part by more... */
+#define STORE_REPORT_AHEAD_S  600             /* ...or this much before it is not its */
+#define STORE_EVENT_TYPE_MAX  64
+#define STORE_IDENT_MAX       64 /* IMEI, ICCID, IMSI, maker, model, revision */
+#define STORE_STATE_TEXT_MAX  128
+#define STORE_DEVICE_MAX      256
+
+struct store;
+
+struct store_options {
+        /* Stop at this schema version instead of STORE_SCHEMA_VERSION (0 = latest). Only for
+         * tests of the migrations: the store's other calls expect the latest schema. */
+        unsigned target_version;
+        /* What to do at open with parts caught in "sending" by a crash: false (the default and
+         * the exactly-once contract) marks them "unknown"; true sends them again ("retry"). */
+        bool resend_unknown;
+        /* Wait for another connection's write lock (0 = STORE_BUSY_TIMEOUT_MS). */
+        unsigned busy_timeout_ms;
+        /* Cap the database at this many pages (0 = SQLite's default, no cap); a full store
+         * answers -ENOSPC. Lets the appliance keep room on its SD card; used by tests too. */
+        unsigned max_pages;
+};
+
+/* Opens (creating if missing) the database at `path`, switches it to WAL, migrates it to the
+ * latest schema (each step in its own transaction) and settles parts caught in "sending"
+ * (see store_options.resend_unknown). opts may be NULL. On failure nothing is returned and,
+ * if errmsg is not NULL, a description is written there (STORE_ERRMSG_MAX bytes). */
+int store_open(const char *path, const struct store_options *opts, struct store **ret_store,
+               char *errmsg);
+struct store *store_close(struct store *s);
+
+/* The last error's description ("queue message: database or disk is full"); "" if none. */
+const char *store_errmsg(const struct store *s);
+/* The database's schema version (PRAGMA user_version). */
+int store_schema_version(struct store *s, unsigned *ret_version);
+/* How many parts the last store_open() found in "sending" and settled. */
+unsigned store_settled_at_open(const struct store *s);
+
+/* ---- outgoing messages and their parts ---- */
+
+enum store_part_state {
+        STORE_PART_QUEUED,        /* waiting for its first attempt */
+        STORE_PART_SENDING,       /* committed before AT+CMGS: the modem may have it */
+        STORE_PART_SENT,          /* +CMGS answered, TP-MR known */
+        STORE_PART_RETRY,         /* failed for now, due again at next_attempt */
+        STORE_PART_FAILED,        /* given up */
+        STORE_PART_UNKNOWN,       /* was "sending" at a crash: maybe sent, not resent */
+        STORE_PART_DELIVERED,     /* a status report said delivered */
+        STORE_PART_UNDELIVERABLE, /* a status report said the SC gave up */
+        STORE_PART_STATE_COUNT,
+};
+
+const char *store_part_state_name(enum store_part_state st);
+int store_part_state_from_name(const char *name, enum store_part_state *ret_state);
+
+enum store_encoding {
+        STORE_ENC_GSM7,
+        STORE_ENC_UCS2,
+        STORE_ENC_8BIT,
+};
+
+struct store_outgoing_new {
+        const char *recipient; /* E.164, normalized by the caller (at/phone) */
+        int64_t contact_id;    /* 0 when the recipient is not a known contact */
+        const char *text;      /* the whole message, UTF-8 */
+        enum store_encoding encoding;
+        unsigned part_count;     /* 1..STORE_PARTS_MAX, from the caller's encoder */
+        unsigned concat_ref;     /* reference of the concatenation UDH; kept for every retry */
+        int priority;            /* higher goes first; 0 for ordinary reminders */
+        int64_t not_before;      /* earliest send time (0 = at once) */
+        const char *const *pdus; /* NULL, or part_count hex PDUs pre-encoded by the caller */
+};
+
+/* Queues a message and its parts (state "queued") in one transaction. Returns the new
+ * message id in *ret_id. -EINVAL for an empty recipient or text, a part count out of range,
+ * too long a text or a malformed PDU. */
+int store_queue_message(struct store *s, const struct store_outgoing_new *m, int64_t now,
+                        int64_t *ret_id);
+
+/* A part due to be sent, as store_next_parts() hands it over. */
+struct store_part {
+        int64_t part_id;
+        int64_t message_id;
+        unsigned seq; /* 1..part_count */
+        unsigned part_count;
+        unsigned concat_ref;
+        enum store_encoding encoding;
+        enum store_part_state state;
+        unsigned attempts;
+        int64_t modem_id; /* last modem tried, 0 if none */
+        int priority;
+        char recipient[STORE_NUMBER_MAX];
+        const char *text; /* the whole message's text: borrowed, see the header */
+        const char *pdu;  /* hex or NULL: borrowed */
+};
+
+typedef int (*store_part_cb)(const struct store_part *p, void *userdata);
+
+/* Hands to cb, ordered by priority (highest first) then age (oldest message first, then
+ * seq), up to `limit` parts that are "queued" or "retry" with next_attempt <= now. Returns
+ * the number of parts handed over, or cb's non-zero return, or a negative errno. */
+int store_next_parts(struct store *s, int64_t now, unsigned limit, store_part_cb cb,
+                     void *userdata);
+
+/* The exactly-once transitions, each one synchronous commit (docs/store.md).
+ *   sending: queued|retry -> sending; attempts + 1, modem recorded. Commit it BEFORE AT+CMGS.
+ *   sent:    sending -> sent with the TP-MR of +CMGS.
+ *   failed:  sending -> failed, with the error text.
+ *   retry:   sending -> retry, due again at next_attempt, with the error text.
+ * -ESTALE when the part is not in the state required, -ENOENT when there is no such part. */
+int store_part_sending(struct store *s, int64_t part_id, int64_t modem_id, int64_t now);
+int store_part_sent(struct store *s, int64_t part_id, unsigned mr, int64_t now);
+int store_part_failed(struct store *s, int64_t part_id, const char *error, int64_t now);
+int store_part_retry(struct store *s, int64_t part_id, int64_t next_attempt, const char *error,
+                     int64_t now);
+
+/* Reads one part's state (for tests and puentectl): fills *ret (text and pdu are NULL). */
+int store_part_get(struct store *s, int64_t part_id, struct store_part *ret);
+
+/* Records a status report (TS 23.040 9.2.2.3) and matches it to the sent part with this
+ * TP-MR and recipient, sent by this modem (modem_id 0 = any), whose sent time lies within
+ * [time - STORE_REPORT_WINDOW_S, time + STORE_REPORT_AHEAD_S]; the most recent wins.
+ * `status` is the TP-ST octet: 0x00-0x1F delivered, 0x20-0x3F still trying (state kept),
+ * 0x40-0x7F failed. The report is stored even without a match. *ret_part_id (may be NULL)
+ * gets the matched part, or 0. */
+int store_report_match(struct store *s, int64_t modem_id, unsigned mr, const char *recipient,
+                       unsigned status, int64_t time, int64_t *ret_part_id);
+
+/* ---- incoming messages ---- */
+
+struct store_inbound_part {
+        int64_t modem_id;
+        const char *sender; /* as decoded: E.164 or alphanumeric */
+        unsigned ref;       /* concatenation reference; ignored when total == 1 */
+        unsigned total;     /* 1..STORE_PARTS_MAX */
+        unsigned seq;       /* 1..total */
+        const char *text;   /* this part's UTF-8 text */
+        int64_t sc_time;    /* the SC time stamp, Unix seconds (0 if unknown) */
+};
+
+/* Stores one received part durably (commit it before deleting the SMS from the SIM). When
+ * it completes its message, the parts are joined in seq order into a new incoming message in
+ * the same transaction and *ret_message_id gets its id; otherwise *ret_message_id is 0.
+ * A part already stored (same sender, ref, total, seq) is a duplicate: ignored, 0 returned
+ * and *ret_message_id = 0. -EINVAL for seq or total out of range. */
+int store_inbound_part_add(struct store *s, const struct store_inbound_part *p, int64_t now,
+                           int64_t *ret_message_id);
+
+/* Turns the incomplete messages whose first part arrived before `older_than` into incoming
+ * messages marked incomplete, received at `now` (the missing parts shown as "[...]"), each in
+ * its own transaction. Returns how many. */
+int store_inbound_flush(struct store *s, int64_t older_than, int64_t now);
+
+struct store_incoming {
+        int64_t id;
+        int64_t modem_id;
+        int64_t contact_id; /* 0 when the sender is not a contact */
+        int64_t received;
+        unsigned parts;
+        bool complete;
+        bool handled;
+        char sender[STORE_NUMBER_MAX];
+        const char *text; /* borrowed */
+};
+
+typedef int (*store_incoming_cb)(const struct store_incoming *m, void *userdata);
+
+/* Newest first, up to limit; only_unhandled to see what the rules have not processed. */
+int store_inbox_list(struct store *s, unsigned limit, bool only_unhandled, store_incoming_cb cb,
+                     void *userdata);
+int store_incoming_mark_handled(struct store *s, int64_t message_id);
+
+/* Outbox listing: one row per part, newest message first. */
+int store_outbox_list(struct store *s, unsigned limit, store_part_cb cb, void *userdata);
+
+/* ---- modems ---- */
+
+struct store_modem_identity {
+        const char *imei; /* required: the modem's identity across ports and reboots */
+        const char *iccid, *imsi, *maker, *model, *revision; /* NULL or "" = unknown */
+};
+
+/* Finds the modem by IMEI, creating it if new; refreshes its SIM identity, device path and
+ * last-seen time. *ret_modem_id gets its id. */
+int store_modem_upsert(struct store *s, const struct store_modem_identity *id, const char *device,
+                       int64_t now, int64_t *ret_modem_id);
+
+/* Counts one sent part on `day` (the caller's local date as YYYYMMDD: the daily limits are
+ * the carrier's, in local time). A new day restarts the count. *ret_sent_today (may be NULL)
+ * gets the count after this one. */
+int store_modem_count_sent(struct store *s, int64_t modem_id, uint32_t day,
+                           unsigned *ret_sent_today);
+int store_modem_count_error(struct store *s, int64_t modem_id);
+int store_modem_set_state(struct store *s, int64_t modem_id, const char *state, const char *health);
+
+struct store_modem {
+        int64_t id;
+        char imei[STORE_IDENT_MAX], iccid[STORE_IDENT_MAX], imsi[STORE_IDENT_MAX];
+        char maker[STORE_IDENT_MAX], model[STORE_IDENT_MAX], revision[STORE_IDENT_MAX];
+        char device[STORE_DEVICE_MAX];
+        char state[STORE_STATE_TEXT_MAX], health[STORE_STATE_TEXT_MAX];
+        uint32_t sent_day;
+        unsigned sent_today, errors;
+        int64_t last_seen;
+};
+
+/* The modem's row; sent_today reads 0 when `day` is not its sent_day (pass 0 to get the
+ * stored count whatever the day). */
+int store_modem_get(struct store *s, int64_t modem_id, uint32_t day, struct store_modem *ret);
+
+/* ---- the event log (append-only: the schema refuses UPDATE and DELETE) ---- */
+
+struct store_event {
+        int64_t time;
+        bool clock_trusted; /* false until NTP or the network gave the time (no RTC) */
+        const char *type;   /* "sms.sent", "quiz.answer" ...: [a-z0-9._-], 1..63 bytes */
+        int64_t contact_id; /* 0 = none */
+        const char *json;   /* a JSON value; NULL = "{}"; -EINVAL if not valid JSON */
+};
+
+/* Appends an event; *ret_seq (may be NULL) gets its sequence number (1, 2, 3 ...). */
+int store_event_append(struct store *s, const struct store_event *ev, int64_t *ret_seq);
+
+struct store_event_row {
+        int64_t seq, time, contact_id;
+        bool clock_trusted;
+        const char *type, *json; /* borrowed */
+};
+typedef int (*store_event_cb)(const struct store_event_row *ev, void *userdata);
+
+/* Events with seq > after_seq in order, up to limit (for the uploader). */
+int store_events_after(struct store *s, int64_t after_seq, unsigned limit, store_event_cb cb,
+                       void *userdata);
+
+/* ---- contacts ---- */
+
+struct store_contact {
+        int64_t id;
+        char study_id[STORE_IDENT_MAX];
+        char phone[STORE_NUMBER_MAX];
+        char language[16];
+        char clinic[STORE_IDENT_MAX];
+        const char *fields; /* JSON object, borrowed (until the next call) */
+};
+
+/* Inserts or updates (by study id) a contact. phone must be E.164; fields a JSON object or
+ * NULL. -EEXIST when the phone belongs to another study id. */
+int store_contact_upsert(struct store *s, const char *study_id, const char *phone,
+                         const char *language, const char *clinic, const char *fields, int64_t now,
+                         int64_t *ret_id);
+int store_contact_by_phone(struct store *s, const char *phone, struct store_contact *ret);
+
+/* ---- settings: small key/value pairs (upload position, last clock sync ...) ---- */
+
+int store_setting_set(struct store *s, const char *key, const char *value);
+/* -ENOENT when unset, -ENOBUFS when the value does not fit in size bytes. */
+int store_setting_get(struct store *s, const char *key, char *buf, size_t size);
+
+/* ---- status for puentectl ---- */
+
+struct store_status {
+        unsigned parts[STORE_PART_STATE_COUNT]; /* parts by state */
+        unsigned messages_out;
+        unsigned incoming, incoming_unhandled;
+        unsigned inbound_partial; /* stored parts of incomplete inbound messages */
+        unsigned reports, reports_unmatched;
+        unsigned modems;
+        int64_t events; /* last event seq */
+};
+
+int store_status_counts(struct store *s, struct store_status *ret);
