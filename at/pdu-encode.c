@@ -1,0 +1,518 @@
+/* SMS PDU encoders: SMS-SUBMIT from UTF-8 text (GSM 7-bit or UCS-2 chosen per text,
+ * concatenated when long), and SMS-DELIVER and SMS-STATUS-REPORT for the simulator. */
+#include <errno.h>
+#include <string.h>
+
+#include "at/charset.h"
+#include "at/pdu-internal.h"
+
+#define CHAR_UNITS_MAX  (CHARSET_FOLD_MAX * 2) /* septets of one folded character */
+#define TOA_INTL        0x91 /* TS 23.040 9.1.2.5: international, ISDN numbering plan */
+#define TOA_UNKNOWN     0x81 /* unknown type, ISDN plan: what modems send for national */
+#define TOA_ALNUM       0xD0 /* alphanumeric, no numbering plan */
+#define ADDR_OCTETS_MAX 12   /* length, type and 10 octets of digits */
+#define PREFIX_MAX      (ADDR_OCTETS_MAX + 1 + 1 + ADDR_OCTETS_MAX + 1 + 1 + 7)
+#define UDH_CONCAT8     6 /* UDHL 05, IEI 00, IEDL 03, ref, total, seq */
+#define UDH_CONCAT16    7 /* UDHL 06, IEI 08, IEDL 04, ref hi, ref lo, total, seq */
+#define TZ_SIGN         0x08
+
+#define FO_SUBMIT         0x01
+#define FO_DELIVER        0x00
+#define FO_STATUS_REPORT  0x02
+#define FO_MMS            0x04 /* TP-MMS = 1: no more messages waiting */
+#define FO_VPF_RELATIVE   0x10
+#define FO_SR             0x20
+#define FO_UDHI           0x40
+#define DCS_UCS2          0x08
+#define DCS_CLASS_PRESENT 0x10
+
+/* GSM septets for cp, folded when translit. Returns the count (0 for characters that
+ * fold to nothing), or -1 when cp has no GSM form and translit is off. */
+static int gsm_units(uint32_t cp, bool translit, uint8_t out[CHAR_UNITS_MAX], bool *folded)
+{
+        uint8_t s;
+        int n = charset_gsm7_lookup(cp, &s), k = 0;
+
+        if (n == 1) {
+                out[0] = s;
+                return 1;
+        }
+        if (n == 2) {
+                out[0] = CHARSET_GSM7_ESC;
+                out[1] = s;
+                return 2;
+        }
+        if (!translit)
+                return -1;
+        *folded = true;
+        for (const char *f = charset_fold(cp); *f;) {
+                uint32_t fc;
+
+                f += charset_utf8_next(f, &fc); /* our own table: valid UTF-8 */
+                n = charset_gsm7_lookup(fc, &s);
+                if (n == 2)
+                        out[k++] = CHARSET_GSM7_ESC;
+                out[k++] = s;
+        }
+        return k;
+}
+
+/* UTF-16 units for cp: a surrogate pair beyond the BMP (TS 23.038 6.2.3 via UCS-2). */
+static int ucs2_units(uint32_t cp, uint16_t out[2])
+{
+        if (cp < 0x10000) {
+                out[0] = cp;
+                return 1;
+        }
+        cp -= 0x10000;
+        out[0] = 0xD800 | cp >> 10;
+        out[1] = 0xDC00 | (cp & 0x3FF);
+        return 2;
+}
+
+/* Greedy split: a character goes whole into the current part or starts the next, so
+ * no part ends inside an escape sequence or a surrogate pair. */
+struct splitter {
+        size_t cap, units, parts, fill;
+};
+
+static void split_add(struct splitter *sp, size_t n)
+{
+        if (sp->fill + n > sp->cap) {
+                sp->parts++;
+                sp->fill = 0;
+        }
+        sp->fill += n;
+        sp->units += n;
+}
+
+struct plan {
+        struct sms_text_info info;
+        size_t cap; /* units per part: the single-message cap when parts == 1 */
+};
+
+/* Walks the text once, following both alphabets, and picks one. */
+static int plan_text(const char *utf8, bool translit, bool ref16, bool force_ucs2, struct plan *ret)
+{
+        struct splitter g = { .cap = ref16 ? SMS_SEPTETS_CONCAT16 : SMS_SEPTETS_CONCAT8,
+                              .parts = 1 };
+        struct splitter u = { .cap = ref16 ? SMS_UCS2_CONCAT16 : SMS_UCS2_CONCAT8, .parts = 1 };
+        bool ucs2 = force_ucs2, folded = false;
+        struct plan p = { 0 };
+
+        if (!utf8)
+                return sms_pdu_fail(-EINVAL, "text is NULL");
+        for (const char *s = utf8; *s;) {
+                uint8_t sept[CHAR_UNITS_MAX];
+                uint16_t unit[2];
+                uint32_t cp;
+                int n = charset_utf8_next(s, &cp);
+
+                if (n < 0)
+                        return sms_pdu_fail(-EINVAL, "invalid UTF-8 at byte %zu of the text",
+                                            (size_t)(s - utf8));
+                s += n;
+                if (!ucs2) {
+                        n = gsm_units(cp, translit, sept, &folded);
+                        if (n < 0)
+                                ucs2 = true;
+                        else
+                                split_add(&g, n);
+                }
+                split_add(&u, ucs2_units(cp, unit));
+        }
+        if (ucs2) {
+                p.info = (struct sms_text_info){ .charset = SMS_CHARSET_UCS2, .units = u.units };
+                p.info.parts = u.units <= SMS_UCS2_SINGLE ? 1 : u.parts;
+                p.cap = p.info.parts == 1 ? SMS_UCS2_SINGLE : u.cap;
+        } else {
+                p.info = (struct sms_text_info){ .charset = SMS_CHARSET_GSM7,
+                                                 .units = g.units,
+                                                 .translit = folded };
+                p.info.parts = g.units <= SMS_SEPTETS_SINGLE ? 1 : g.parts;
+                p.cap = p.info.parts == 1 ? SMS_SEPTETS_SINGLE : g.cap;
+        }
+        *ret = p;
+        return 0;
+}
+
+int sms_text_analyze_ref(const char *utf8, bool translit, bool ref16,
+                         struct sms_text_info *ret_info)
+{
+        struct plan p;
+        int r = plan_text(utf8, translit, ref16, false, &p);
+
+        if (r < 0)
+                return r;
+        if (ret_info)
+                *ret_info = p.info;
+        return 0;
+}
+
+int sms_text_analyze(const char *utf8, bool translit, struct sms_text_info *ret_info)
+{
+        return sms_text_analyze_ref(utf8, translit, false, ret_info);
+}
+
+/* TS 23.040 9.1.2.5, 7-bit packed sender name such as "TELCEL". */
+static int put_alnum(const char *name, uint8_t *out)
+{
+        uint8_t sept[SMS_ALNUM_MAX + 1];
+        size_t n = 0;
+
+        for (const char *s = name; *s;) {
+                uint8_t u[CHAR_UNITS_MAX];
+                uint32_t cp;
+                bool folded = false;
+                int k = charset_utf8_next(s, &cp);
+
+                if (k < 0)
+                        return sms_pdu_fail(-EINVAL, "invalid UTF-8 in address at byte %zu",
+                                            (size_t)(s - name));
+                s += k;
+                k = gsm_units(cp, false, u, &folded);
+                if (k < 0)
+                        return sms_pdu_fail(
+                                -EINVAL, "alphanumeric address \"%s\" has U+%04X, not in GSM 7-bit",
+                                name, cp);
+                if (n + k > SMS_ALNUM_MAX)
+                        return sms_pdu_fail(-EINVAL,
+                                            "alphanumeric address \"%s\" exceeds %d GSM characters",
+                                            name, SMS_ALNUM_MAX);
+                memcpy(sept + n, u, k);
+                n += k;
+        }
+        out[0] = (n * 7 + 3) / 4; /* semi-octets used */
+        out[1] = TOA_ALNUM;
+        memset(out + 2, 0, charset_septets_octets(n));
+        charset_septets_pack(sept, n, 0, out + 2);
+        return 2 + charset_septets_octets(n);
+}
+
+static int digit_value(char ch)
+{
+        if (ch >= '0' && ch <= '9')
+                return ch - '0';
+        if (ch == '*')
+                return 0x0A;
+        if (ch == '#')
+                return 0x0B;
+        return -1;
+}
+
+/* Writes an address: TP form (length in semi-octets) or, when smsc, the TS 24.011
+ * form (length in octets, type octet included). "+" makes it international. Anything
+ * else than digits, '*' and '#' is alphanumeric, which only alnum_ok allows. Returns
+ * the octets written or -EINVAL. */
+static int put_address(const char *num, bool smsc, bool alnum_ok, const char *what, uint8_t *out)
+{
+        const char *d = num;
+        uint8_t toa = TOA_UNKNOWN;
+        size_t n;
+
+        if (!num || !*num)
+                return sms_pdu_fail(-EINVAL, "%s is empty", what);
+        if (*d == '+') {
+                toa = TOA_INTL;
+                d++;
+        }
+        for (n = 0; d[n]; n++) {
+                if (digit_value(d[n]) >= 0)
+                        continue;
+                if (alnum_ok)
+                        return put_alnum(num, out);
+                return sms_pdu_fail(-EINVAL, "%s \"%s\" has a non-digit character at byte %zu",
+                                    what, num, (size_t)(d - num) + n);
+        }
+        if (n == 0 && alnum_ok)
+                return put_alnum(num, out); /* a lone "+" */
+        if (n == 0 || n > SMS_ADDR_DIGITS_MAX)
+                return sms_pdu_fail(-EINVAL, "%s \"%s\" has %zu digits, expected 1 to %d", what,
+                                    num, n, SMS_ADDR_DIGITS_MAX);
+        out[0] = smsc ? 1 + (n + 1) / 2 : n;
+        out[1] = toa;
+        for (size_t i = 0; i < n; i += 2) {
+                int hi = i + 1 < n ? digit_value(d[i + 1]) : 0x0F; /* F fills an odd count */
+
+                out[2 + i / 2] = digit_value(d[i]) | hi << 4;
+        }
+        return 2 + (n + 1) / 2;
+}
+
+static int put_smsc(const char *smsc, uint8_t *out)
+{
+        if (!smsc || !*smsc) {
+                out[0] = 0; /* TS 27.005 3.1: the modem uses its stored SMSC */
+                return 1;
+        }
+        return put_address(smsc, true, false, "SMSC address", out);
+}
+
+static uint8_t swapped_bcd(unsigned v)
+{
+        return (v / 10) | (v % 10) << 4;
+}
+
+/* TS 23.040 9.2.3.11. Years 2000-2099 or 0-99; zero months and days pass as SIMs
+ * store them, so decode and encode agree. */
+static int put_time(const struct sms_time *t, const char *what, uint8_t *out)
+{
+        unsigned y = t->year >= 2000 ? t->year - 2000u : t->year;
+        int q = t->tz_quarters;
+
+        if (y > 99 || t->month > 12 || t->day > 31 || t->hour > 23 || t->minute > 59 ||
+            t->second > 59 || q < -79 || q > 79)
+                return sms_pdu_fail(-EINVAL, "%s %u-%02u-%02u %02u:%02u:%02u tz %d out of range",
+                                    what, t->year, t->month, t->day, t->hour, t->minute, t->second,
+                                    q);
+        out[0] = swapped_bcd(y);
+        out[1] = swapped_bcd(t->month);
+        out[2] = swapped_bcd(t->day);
+        out[3] = swapped_bcd(t->hour);
+        out[4] = swapped_bcd(t->minute);
+        out[5] = swapped_bcd(t->second);
+        out[6] = swapped_bcd(q < 0 ? -q : q) | (q < 0 ? TZ_SIGN : 0);
+        return 7;
+}
+
+/* TS 23.040 9.2.3.12.1, rounded up to the next value the format can express. */
+static int relative_vp(int minutes)
+{
+        if (minutes <= 12 * 60)
+                return (minutes + 4) / 5 - 1;
+        if (minutes <= 24 * 60)
+                return 143 + (minutes - 12 * 60 + 29) / 30;
+        if (minutes <= 30 * 24 * 60)
+                return 166 + (minutes + 24 * 60 - 1) / (24 * 60);
+        return 192 + (minutes + 7 * 24 * 60 - 1) / (7 * 24 * 60);
+}
+
+/* What every part of one message shares. */
+struct emitter {
+        uint8_t prefix[PREFIX_MAX]; /* SMSC octets, then the TPDU up to TP-UDL */
+        size_t prefix_len, smsc_len;
+        struct plan plan;
+        bool translit, ref16;
+        uint16_t ref;
+        struct sms_part *parts;
+        size_t seq;
+        uint16_t units[SMS_SEPTETS_MAX];
+        size_t fill;
+};
+
+static void emit_part(struct emitter *e)
+{
+        struct sms_part *out = &e->parts[e->seq++];
+        bool gsm = e->plan.info.charset == SMS_CHARSET_GSM7;
+        size_t o = e->prefix_len, hdr = 0;
+        uint8_t *ud = out->pdu + o + 1;
+
+        memcpy(out->pdu, e->prefix, e->prefix_len);
+        if (e->plan.info.parts > 1) {
+                out->pdu[e->smsc_len] |= FO_UDHI;
+                if (e->ref16) {
+                        memcpy(ud,
+                               (const uint8_t[]){ UDH_CONCAT16 - 1, 0x08, 4, e->ref >> 8,
+                                                  e->ref & 0xFF, e->plan.info.parts, e->seq },
+                               UDH_CONCAT16);
+                        hdr = UDH_CONCAT16;
+                } else {
+                        memcpy(ud,
+                               (const uint8_t[]){ UDH_CONCAT8 - 1, 0x00, 3, e->ref & 0xFF,
+                                                  e->plan.info.parts, e->seq },
+                               UDH_CONCAT8);
+                        hdr = UDH_CONCAT8;
+                }
+        }
+        if (gsm) {
+                uint8_t sept[SMS_SEPTETS_MAX];
+                size_t skip = (hdr * 8 + 6) / 7; /* TS 23.040 9.2.3.24: fill to a septet */
+                size_t octets = charset_septets_octets(skip + e->fill);
+
+                for (size_t i = 0; i < e->fill; i++)
+                        sept[i] = e->units[i];
+                memset(ud + hdr, 0, octets - hdr);
+                charset_septets_pack(sept, e->fill, skip, ud);
+                out->pdu[o] = skip + e->fill;
+                o += 1 + octets;
+        } else {
+                for (size_t i = 0; i < e->fill; i++) {
+                        ud[hdr + 2 * i] = e->units[i] >> 8;
+                        ud[hdr + 2 * i + 1] = e->units[i] & 0xFF;
+                }
+                out->pdu[o] = hdr + 2 * e->fill;
+                o += 1 + hdr + 2 * e->fill;
+        }
+        out->len = o;
+        out->tpdu_len = o - e->smsc_len;
+        e->fill = 0;
+}
+
+/* Second walk over the text, the same greedy split as plan_text(). */
+static int emit_text(struct emitter *e, const char *utf8)
+{
+        bool gsm = e->plan.info.charset == SMS_CHARSET_GSM7, folded = false;
+
+        for (const char *s = utf8; *s;) {
+                uint8_t sept[CHAR_UNITS_MAX];
+                uint16_t unit[2];
+                uint32_t cp;
+                int n;
+
+                s += charset_utf8_next(s, &cp); /* plan_text() validated it */
+                n = gsm ? gsm_units(cp, e->translit, sept, &folded) : ucs2_units(cp, unit);
+                if (e->fill + n > e->plan.cap)
+                        emit_part(e);
+                for (int i = 0; i < n; i++)
+                        e->units[e->fill++] = gsm ? sept[i] : unit[i];
+        }
+        emit_part(e);
+        if (e->seq != e->plan.info.parts)
+                return sms_pdu_fail(-EIO, "internal error: planned %zu parts, wrote %zu",
+                                    e->plan.info.parts, e->seq);
+        return 0;
+}
+
+static int check_parts(const struct plan *p, struct sms_part *parts, size_t max_parts)
+{
+        if (!parts)
+                return sms_pdu_fail(-EINVAL, "parts is NULL");
+        if (p->info.parts > max_parts || p->info.parts > SMS_PARTS_MAX)
+                return sms_pdu_fail(-E2BIG, "text needs %zu parts, more than the %zu allowed",
+                                    p->info.parts,
+                                    max_parts < SMS_PARTS_MAX ? max_parts : SMS_PARTS_MAX);
+        return 0;
+}
+
+int sms_submit_encode(const char *utf8, const char *to, const struct sms_submit_opts *opts,
+                      struct sms_part *parts, size_t max_parts, struct sms_text_info *ret_info)
+{
+        static const struct sms_submit_opts defaults = { .msg_class = -1 };
+        struct emitter e;
+        uint8_t *x = e.prefix;
+        int r, n;
+
+        if (!opts)
+                opts = &defaults;
+        if (opts->msg_class < -1 || opts->msg_class > 3)
+                return sms_pdu_fail(-EINVAL, "message class %d, expected -1 to 3", opts->msg_class);
+        if (opts->validity_minutes < 0 || opts->validity_minutes > SMS_VALIDITY_MAX)
+                return sms_pdu_fail(-EINVAL, "validity %d minutes, expected 0 to %d",
+                                    opts->validity_minutes, SMS_VALIDITY_MAX);
+        r = plan_text(utf8, opts->translit, opts->ref16, false, &e.plan);
+        if (r < 0)
+                return r;
+        r = check_parts(&e.plan, parts, max_parts);
+        if (r < 0)
+                return r;
+        n = put_smsc(opts->smsc, x);
+        if (n < 0)
+                return n;
+        e.smsc_len = n;
+        x += n;
+        *x++ = FO_SUBMIT | (opts->validity_minutes ? FO_VPF_RELATIVE : 0) |
+               (opts->status_report ? FO_SR : 0);
+        *x++ = opts->mr;
+        n = put_address(to, false, false, "destination", x);
+        if (n < 0)
+                return n;
+        x += n;
+        *x++ = 0; /* TP-PID: plain short message */
+        *x++ = (e.plan.info.charset == SMS_CHARSET_UCS2 ? DCS_UCS2 : 0) |
+               (opts->msg_class >= 0 ? DCS_CLASS_PRESENT | opts->msg_class : 0);
+        if (opts->validity_minutes)
+                *x++ = relative_vp(opts->validity_minutes);
+        e.prefix_len = x - e.prefix;
+        e.translit = opts->translit;
+        e.ref16 = opts->ref16;
+        e.ref = opts->ref;
+        e.parts = parts;
+        e.seq = 0;
+        e.fill = 0;
+        r = emit_text(&e, utf8);
+        if (r < 0)
+                return r;
+        if (ret_info)
+                *ret_info = e.plan.info;
+        return e.seq;
+}
+
+int sms_deliver_encode(const char *utf8, const char *from, const struct sms_deliver_opts *opts,
+                       struct sms_part *parts, size_t max_parts)
+{
+        static const struct sms_deliver_opts defaults = { 0 };
+        struct emitter e;
+        uint8_t *x = e.prefix;
+        int r, n;
+
+        if (!opts)
+                opts = &defaults;
+        r = plan_text(utf8, false, opts->ref16, opts->force_ucs2, &e.plan);
+        if (r < 0)
+                return r;
+        r = check_parts(&e.plan, parts, max_parts);
+        if (r < 0)
+                return r;
+        n = put_smsc(opts->smsc, x);
+        if (n < 0)
+                return n;
+        e.smsc_len = n;
+        x += n;
+        *x++ = FO_DELIVER | FO_MMS | (opts->status_report_ind ? FO_SR : 0);
+        n = put_address(from, false, true, "originator", x);
+        if (n < 0)
+                return n;
+        x += n;
+        *x++ = 0; /* TP-PID */
+        *x++ = e.plan.info.charset == SMS_CHARSET_UCS2 ? DCS_UCS2 : 0;
+        n = put_time(&opts->scts, "TP-SCTS", x);
+        if (n < 0)
+                return n;
+        x += n;
+        e.prefix_len = x - e.prefix;
+        e.translit = false;
+        e.ref16 = opts->ref16;
+        e.ref = opts->ref;
+        e.parts = parts;
+        e.seq = 0;
+        e.fill = 0;
+        r = emit_text(&e, utf8);
+        if (r < 0)
+                return r;
+        return e.seq;
+}
+
+int sms_status_report_encode(uint8_t mr, const char *recipient, const struct sms_time *scts,
+                             const struct sms_time *discharge, uint8_t status, const char *smsc,
+                             struct sms_part *ret_part)
+{
+        uint8_t pdu[SMS_PDU_MAX];
+        size_t o, smsc_len;
+        int n;
+
+        if (!scts || !discharge || !ret_part)
+                return sms_pdu_fail(-EINVAL, "invalid arguments to sms_status_report_encode");
+        n = put_smsc(smsc, pdu);
+        if (n < 0)
+                return n;
+        o = smsc_len = n;
+        pdu[o++] = FO_STATUS_REPORT | FO_MMS;
+        pdu[o++] = mr;
+        n = put_address(recipient, false, false, "recipient", pdu + o);
+        if (n < 0)
+                return n;
+        o += n;
+        n = put_time(scts, "TP-SCTS", pdu + o);
+        if (n < 0)
+                return n;
+        o += n;
+        n = put_time(discharge, "TP-DT", pdu + o);
+        if (n < 0)
+                return n;
+        o += n;
+        pdu[o++] = status;
+        memcpy(ret_part->pdu, pdu, o);
+        ret_part->len = o;
+        ret_part->tpdu_len = o - smsc_len;
+        return 0;
+}
