@@ -12,7 +12,9 @@ int at_parse_csq(const char *line, struct at_csq *ret)
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         struct at_csq c;
-        if (!line || !ret || at_fields_split(line, "+CSQ:", f, AT_FIELDS_MAX, &n) < 0 || n != 2)
+        if (!line || !ret)
+                return -EINVAL;
+        if (at_fields_split(line, "+CSQ:", f, AT_FIELDS_MAX, &n) < 0 || n != 2)
                 return -EBADMSG;
         if (at_field_int(&f[0], &c.rssi) < 0 || at_field_int(&f[1], &c.ber) < 0)
                 return -EBADMSG;
@@ -84,8 +86,9 @@ int at_parse_cops(const char *line, struct at_cops *ret)
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         struct at_cops c = { .format = -1, .act = -1 };
-        if (!line || !ret || at_fields_split(line, "+COPS:", f, AT_FIELDS_MAX, &n) < 0 || n > 4 ||
-            n == 2)
+        if (!line || !ret)
+                return -EINVAL;
+        if (at_fields_split(line, "+COPS:", f, AT_FIELDS_MAX, &n) < 0 || n > 4 || n == 2)
                 return -EBADMSG;
         if (at_field_int(&f[0], &c.mode) < 0 || c.mode < 0 || c.mode > 4)
                 return -EBADMSG;
@@ -141,8 +144,9 @@ int at_parse_cclk(const char *line, struct at_time *ret)
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         struct at_time t = { .dst = -1 };
-        if (!line || !ret || at_fields_split(line, "+CCLK:", f, AT_FIELDS_MAX, &n) < 0 || n != 1 ||
-            !f[0].quoted)
+        if (!line || !ret)
+                return -EINVAL;
+        if (at_fields_split(line, "+CCLK:", f, AT_FIELDS_MAX, &n) < 0 || n != 1 || !f[0].quoted)
                 return -EBADMSG;
         if (parse_clock(f[0].p, f[0].len, true, &t) < 0)
                 return -EBADMSG;
@@ -163,7 +167,9 @@ int at_parse_ctzv(const char *line, struct at_time *ret)
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         struct at_time t = { .dst = -1 };
-        if (!line || !ret || at_fields_split(line, "+CTZV:", f, AT_FIELDS_MAX, &n) < 0 || n != 1 ||
+        if (!line || !ret)
+                return -EINVAL;
+        if (at_fields_split(line, "+CTZV:", f, AT_FIELDS_MAX, &n) < 0 || n != 1 ||
             parse_tz(&f[0], &t) < 0)
                 return -EBADMSG;
         *ret = t;
@@ -175,8 +181,10 @@ int at_parse_ctze(const char *line, struct at_time *ret)
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         struct at_time t = { .dst = -1 };
-        if (!line || !ret || at_fields_split(line, "+CTZE:", f, AT_FIELDS_MAX, &n) < 0 || n < 2 ||
-            n > 3 || parse_tz(&f[0], &t) < 0)
+        if (!line || !ret)
+                return -EINVAL;
+        if (at_fields_split(line, "+CTZE:", f, AT_FIELDS_MAX, &n) < 0 || n < 2 || n > 3 ||
+            parse_tz(&f[0], &t) < 0)
                 return -EBADMSG;
         if (at_field_int(&f[1], &t.dst) < 0 || t.dst < 0 || t.dst > 2)
                 return -EBADMSG;
@@ -196,7 +204,9 @@ int at_parse_psuttz(const char *line, struct at_time *ret)
         size_t n;
         struct at_time t = { .dst = -1 };
         int *v[] = { &t.year, &t.mon, &t.day, &t.hour, &t.min, &t.sec };
-        if (!line || !ret || at_fields_split(line, "*PSUTTZ:", f, AT_FIELDS_MAX, &n) < 0 || n != 8)
+        if (!line || !ret)
+                return -EINVAL;
+        if (at_fields_split(line, "*PSUTTZ:", f, AT_FIELDS_MAX, &n) < 0 || n != 8)
                 return -EBADMSG;
         for (size_t i = 0; i < 6; i++)
                 if (at_field_int(&f[i], v[i]) < 0)

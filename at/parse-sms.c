@@ -19,8 +19,9 @@ int at_parse_cmgs(const char *line, int *ret_mr)
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         int mr;
-        if (!ret_mr || split(line, "+CMGS:", f, &n) < 0 || at_field_int(&f[0], &mr) < 0 || mr < 0 ||
-            mr > 255)
+        if (!line || !ret_mr)
+                return -EINVAL;
+        if (split(line, "+CMGS:", f, &n) < 0 || at_field_int(&f[0], &mr) < 0 || mr < 0 || mr > 255)
                 return -EBADMSG;
         *ret_mr = mr;
         return 0;
@@ -31,7 +32,9 @@ static int parse_ref(const char *line, const char *prefix, struct at_msg_ref *re
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         struct at_msg_ref r;
-        if (!ret || split(line, prefix, f, &n) < 0 || n != 2 || f[0].len == 0)
+        if (!line || !ret)
+                return -EINVAL;
+        if (split(line, prefix, f, &n) < 0 || n != 2 || f[0].len == 0)
                 return -EBADMSG;
         if (at_field_str(&f[0], r.mem, sizeof(r.mem)) < 0)
                 return -ENOBUFS;
@@ -117,7 +120,9 @@ int at_parse_cmt(const char *line, struct at_pdu_header *ret)
         size_t n;
         struct at_pdu_header h;
         int r;
-        if (!ret || split(line, "+CMT:", f, &n) < 0 || n > 2)
+        if (!line || !ret)
+                return -EINVAL;
+        if (split(line, "+CMT:", f, &n) < 0 || n > 2)
                 return -EBADMSG;
         header_init(&h);
         if ((r = parse_tail(f, n, false, &h)) < 0)
@@ -131,7 +136,9 @@ int at_parse_cds(const char *line, struct at_pdu_header *ret)
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         struct at_pdu_header h;
-        if (!ret || split(line, "+CDS:", f, &n) < 0 || n > 2)
+        if (!line || !ret)
+                return -EINVAL;
+        if (split(line, "+CDS:", f, &n) < 0 || n > 2)
                 return -EBADMSG;
         /* With two fields the first must be empty: "+CDS: ,25" (Huawei E3131). */
         if (n == 2 && f[0].len != 0)
@@ -149,7 +156,9 @@ int at_parse_cmgl(const char *line, struct at_pdu_header *ret)
         size_t n;
         struct at_pdu_header h;
         int r;
-        if (!ret || split(line, "+CMGL:", f, &n) < 0 || n < 2 || n > 4)
+        if (!line || !ret)
+                return -EINVAL;
+        if (split(line, "+CMGL:", f, &n) < 0 || n < 2 || n > 4)
                 return -EBADMSG;
         header_init(&h);
         if (at_field_int(&f[0], &h.index) < 0 || h.index < 0)
@@ -166,7 +175,9 @@ int at_parse_cmgr(const char *line, struct at_pdu_header *ret)
         size_t n;
         struct at_pdu_header h;
         int r;
-        if (!ret || split(line, "+CMGR:", f, &n) < 0 || n > 3)
+        if (!line || !ret)
+                return -EINVAL;
+        if (split(line, "+CMGR:", f, &n) < 0 || n > 3)
                 return -EBADMSG;
         header_init(&h);
         if ((r = parse_tail(f, n, true, &h)) < 0)
@@ -195,7 +206,9 @@ int at_parse_cpms(const char *line, struct at_cpms *ret)
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         struct at_cpms c = { .n = 0 };
-        if (!ret || split(line, "+CPMS:", f, &n) < 0 || n % 3 != 0 || n > 9)
+        if (!line || !ret)
+                return -EINVAL;
+        if (split(line, "+CPMS:", f, &n) < 0 || n % 3 != 0 || n > 9)
                 return -EBADMSG;
         for (size_t i = 0; i < n; i += 3) {
                 if (f[i].len == 0)
@@ -239,7 +252,9 @@ int at_parse_cpms_support(const char *line, struct at_cpms_support *ret)
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         struct at_cpms_support c = { .n = 0 };
-        if (!ret || split(line, "+CPMS:", f, &n) < 0 || n > 3)
+        if (!line || !ret)
+                return -EINVAL;
+        if (split(line, "+CPMS:", f, &n) < 0 || n > 3)
                 return -EBADMSG;
         for (size_t i = 0; i < n; i++) {
                 if (!f[i].list || mem_list(&f[i], &c.mem[i]) < 0)
@@ -256,7 +271,9 @@ int at_parse_cnmi_support(const char *line, struct at_cnmi_support *ret)
         size_t n;
         struct at_cnmi_support c = { 0 };
         uint32_t *dst[] = { &c.mode, &c.mt, &c.bm, &c.ds, &c.bfr };
-        if (!ret || split(line, "+CNMI:", f, &n) < 0 || n > 5)
+        if (!line || !ret)
+                return -EINVAL;
+        if (split(line, "+CNMI:", f, &n) < 0 || n > 5)
                 return -EBADMSG;
         for (size_t i = 0; i < n; i++)
                 if (f[i].len == 0 || at_field_bits(&f[i], dst[i]) < 0)
@@ -270,7 +287,9 @@ int at_parse_csca(const char *line, struct at_csca *ret)
         struct at_field f[AT_FIELDS_MAX];
         size_t n;
         struct at_csca c = { .type = -1 };
-        if (!ret || split(line, "+CSCA:", f, &n) < 0 || n > 2)
+        if (!line || !ret)
+                return -EINVAL;
+        if (split(line, "+CSCA:", f, &n) < 0 || n > 2)
                 return -EBADMSG;
         if (at_field_str(&f[0], c.number, sizeof(c.number)) < 0)
                 return -ENOBUFS;
@@ -286,7 +305,9 @@ int at_parse_cmgd_support(const char *line, struct at_cmgd_support *ret)
         size_t n;
         struct at_cmgd_support c = { .delflag = 0 };
         int r;
-        if (!ret || split(line, "+CMGD:", f, &n) < 0 || n > 2)
+        if (!line || !ret)
+                return -EINVAL;
+        if (split(line, "+CMGD:", f, &n) < 0 || n > 2)
                 return -EBADMSG;
         if ((r = at_field_ranges(&f[0], &c.index)) < 0)
                 return r;
