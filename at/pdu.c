@@ -26,10 +26,11 @@ enum {
 #define FO_RP   0x80
 
 /* TP-PI bits, TS 23.040 9.2.3.27. */
-#define PI_PID 0x01
-#define PI_DCS 0x02
-#define PI_UDL 0x04
-#define PI_EXT 0x80
+#define PI_PID     0x01
+#define PI_DCS     0x02
+#define PI_UDL     0x04
+#define PI_EXT     0x80
+#define PI_PADDING 0xFF
 
 static _Thread_local char error_text[SMS_ERROR_MAX];
 
@@ -176,7 +177,7 @@ static int bcd(uint8_t o, const char *what, size_t at, uint8_t *ret)
 static int read_time(struct cursor *c, const char *what, struct sms_time *t)
 {
         const uint8_t *o;
-        uint8_t v[6] = { 0 }, tz = 0;
+        uint8_t v[6] = { 0 }, tz;
         int r = need(c, SCTS_OCTETS, what);
 
         if (r < 0)
@@ -187,9 +188,10 @@ static int read_time(struct cursor *c, const char *what, struct sms_time *t)
                 if (r < 0)
                         return r;
         }
-        r = bcd(o[6] & ~TZ_SIGN, what, c->pos + 6, &tz);
-        if (r < 0)
-                return r;
+        if ((o[6] >> 4) > 9) /* the tens digit has 3 bits and the sign: always BCD */
+                return sms_pdu_fail(-EBADMSG, "%s has non-BCD octet %02X at octet %zu", what, o[6],
+                                    c->pos + 6);
+        tz = (o[6] & 0x07) * 10 + (o[6] >> 4);
         t->year = 2000 + v[0];
         t->month = v[1];
         t->day = v[2];
@@ -481,7 +483,9 @@ static int decode_status_report(struct cursor *c, struct sms_pdu *p)
                           : p->status < 0x40 ? SMS_STATUS_TRYING
                                              : SMS_STATUS_FAILED; /* 0x80+ reserved: failed */
         decode_dcs(0, p);
-        if (c->pos == c->len)
+        /* A TP-PI of FF sets every reserved bit: it is padding, as modems pad PDUs with
+         * FF, not a parameter indicator. */
+        if (c->pos == c->len || c->buf[c->pos] == PI_PADDING)
                 return 0;
         p->pi = pi = c->buf[c->pos++];
         /* 9.2.3.27: bit 7 announces another TP-PI octet, whose bits are all reserved. */
@@ -557,34 +561,33 @@ int sms_pdu_decode(const uint8_t *buf, size_t len, enum sms_dir dir, struct sms_
         return 0;
 }
 
+static int hex_value(char ch)
+{
+        if (ch >= '0' && ch <= '9')
+                return ch - '0';
+        if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+                return (ch | 0x20) - 'a' + 10;
+        return -1;
+}
+
 int sms_hex_decode(const char *hex, uint8_t *bin, size_t max, size_t *ret_len)
 {
         size_t n;
 
         if (!hex || (!bin && max))
                 return sms_pdu_fail(-EINVAL, "invalid arguments to sms_hex_decode");
-        n = strlen(hex);
+        /* Characters first: "bad character at" says more than "odd length". */
+        for (n = 0; hex[n]; n++)
+                if (hex_value(hex[n]) < 0)
+                        return sms_pdu_fail(-EBADMSG,
+                                            "bad hex character 0x%02X at offset %zu (octet %zu)",
+                                            (unsigned char)hex[n], n, n / 2);
         if (n % 2)
                 return sms_pdu_fail(-EBADMSG, "odd number of hex digits (%zu)", n);
         if (n / 2 > max)
                 return sms_pdu_fail(-E2BIG, "%zu octets of hex exceed the %zu allowed", n / 2, max);
-        for (size_t i = 0; i < n; i++) {
-                char ch = hex[i];
-                uint8_t v;
-
-                if (ch >= '0' && ch <= '9')
-                        v = ch - '0';
-                else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
-                        v = (ch | 0x20) - 'a' + 10;
-                else
-                        return sms_pdu_fail(-EBADMSG,
-                                            "bad hex character 0x%02X at offset %zu (octet %zu)",
-                                            (unsigned char)ch, i, i / 2);
-                if (i % 2)
-                        bin[i / 2] = bin[i / 2] << 4 | v;
-                else
-                        bin[i / 2] = v;
-        }
+        for (size_t i = 0; i < n / 2; i++)
+                bin[i] = hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]);
         *ret_len = n / 2;
         return 0;
 }

@@ -137,9 +137,9 @@ struct sms_pdu {
  *
  * Octets after a complete TPDU (after the octets TP-UDL says the user data needs,
  * or after TP-ST and the optional fields of a STATUS-REPORT) are ignored: modems
- * pad. A TP-UDL that needs more octets than remain is -EBADMSG. Compressed text
- * (TS 23.038 4) decodes with compressed set, text empty and the raw octets in ud.
- * A concatenation element whose sequence number is 0 or above the total is ignored
+ * pad (a TP-PI of FF is taken as such padding). A TP-UDL that needs more octets than remain is
+ * -EBADMSG. Compressed text (TS 23.038 4) decodes with compressed set, text empty and the raw
+ * octets in ud. A concatenation element whose sequence number is 0 or above the total is ignored
  * (TS 23.040 9.2.3.24.1), as are elements of unknown or malformed length.
  * In MT direction a reserved TP-MTI reads as SMS-DELIVER (TS 23.040 9.2.3.1).
  * SMS-SUBMIT-REPORT, SMS-COMMAND and SMS-DELIVER-REPORT give -ENOTSUP.

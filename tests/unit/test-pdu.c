@@ -757,6 +757,41 @@ static void test_submit_options(void **state)
         assert_int_equal(parts[0].pdu[7], 0xFB);
 }
 
+/* Every proper prefix of every vector is -EBADMSG naming a truncation, except the one
+ * that ends right after TP-ST of a status report (TP-PI and on are optional). Padding
+ * after a complete PDU is ignored. */
+static void test_truncations(void **state)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(vectors); i++) {
+                const struct vector *v = &vectors[i];
+                uint8_t buf[SMS_PDU_HEX_MAX];
+                size_t len, complete = 0;
+                struct sms_pdu p;
+
+                assert_int_equal(sms_hex_decode(v->hex, buf, sizeof(buf), &len), 0);
+                print_message("vector: %s\n", v->name);
+                for (size_t n = 0; n < len; n++) {
+                        memset(&p, 0xA5, sizeof(p));
+                        int r = sms_pdu_decode(buf, n, v->dir, &p);
+
+                        if (r == 0) {
+                                assert_int_equal(p.type, SMS_TYPE_STATUS_REPORT);
+                                assert_int_equal(p.pi, 0);
+                                complete++;
+                                continue;
+                        }
+                        assert_int_equal(r, -EBADMSG);
+                        assert_non_null(strstr(sms_pdu_error(), "truncated"));
+                        assert_int_equal(((uint8_t *)&p)[0], 0xA5); /* untouched */
+                }
+                assert_true(complete <= 1);
+                /* Modems pad: trailing octets after a complete TPDU are ignored. */
+                memset(buf + len, 0xFF, 8);
+                assert_int_equal(sms_pdu_decode(buf, len + 8, v->dir, &p), 0);
+                assert_string_equal(p.text, v->want.text);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -772,6 +807,7 @@ int main(void)
                 cmocka_unit_test(test_validity_encode),
                 cmocka_unit_test(test_submit_vp_formats),
                 cmocka_unit_test(test_submit_options),
+                cmocka_unit_test(test_truncations),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
