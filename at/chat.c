@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "at/chat-tables.h"
 #include "at/parse.h"
 
 /* Room for ESC + a command + CR, or a PDU + Ctrl-Z, twice over: enough for a timed-out
@@ -90,129 +91,15 @@ struct at_chat {
         uint8_t out[OUT_MAX];
         size_t out_len;
 
-        struct urc_entry urcs[AT_CHAT_URC_MAX];
+        struct urc_entry urcs[AT_CHAT_BUILTIN_URCS_MAX + AT_CHAT_URC_MAX];
         size_t n_urcs;
-        struct final_entry finals[AT_CHAT_FINALS_MAX];
+        struct final_entry finals[AT_CHAT_BUILTIN_FINALS_MAX + AT_CHAT_FINALS_MAX];
         size_t n_finals;
 };
-
-/* Lines modems send by themselves; without a registered handler they go to urc_default.
- * Listed so that they are never taken for the answer of a command that has no prefix. */
-static const struct {
-        const char *prefix;
-        bool has_pdu;
-} builtin_urcs[] = {
-        { "+CMTI:", false }, /* 27.005 3.4.1 new message stored */
-        { "+CMT:", true },   /* 27.005 3.4.1 new message, PDU follows */
-        { "+CDSI:", false }, /* 27.005 3.4.1 status report stored */
-        { "+CDS:", true },   /* 27.005 3.4.1 status report, PDU follows */
-        { "+CBM:", true },   /* 27.005 3.4.1 cell broadcast */
-        { "RING", false },
-        { "+CRING:", false },
-        { "+CLIP:", false },
-        { "+CREG:", false }, /* also the answer of AT+CREG?: rule 4 in chat.h */
-        { "+CGREG:", false },
-        { "+CEREG:", false },
-        { "+C5GREG:", false },
-        { "+CUSD:", false },
-        { "+CPIN:", false }, /* SIMCom and Quectel send +CPIN: READY at boot */
-        { "+CFUN:", false },
-        { "+CIEV:", false },
-        { "+CTZV:", false },
-        { "+CTZE:", false },
-        { "*PSUTTZ:", false }, /* SIMCom network time */
-        { "DST:", false },     /* SIMCom, after *PSUTTZ */
-        { "+QIND:", false },   /* Quectel */
-        { "+QUSIM:", false },  /* Quectel */
-        { "+WIND:", false },   /* Wavecom/Sierra indications */
-        { "SMS DONE", false }, /* SIM7600 */
-        { "^RSSI:", false },   /* Huawei, every few seconds */
-        { "^HCSQ:", false },
-        { "^BOOT:", false }, /* Huawei periodic, not a reboot despite the name */
-        { "^MODE:", false },
-        { "^SRVST:", false },
-        { "^SIMST:", false },
-        { "^SYSSTART", false }, /* Cinterion boot */
-        { "^DSFLOWRPT:", false },
-        { "^STIN:", false },
-        { "^CEND:", false },
-        { "^ORIG:", false },
-        { "^CONF:", false },
-        { "^CONN:", false },
-        { "^NDISSTAT:", false },
-        { "+ZPASR:", false }, /* ZTE */
-        { "+ZUSIMR:", false },
-        { "+PACSP", false },
-        { "RDY", false },
-        { "Call Ready", false },
-        { "SMS Ready", false },
-        { "PB DONE", false },
-        { "NORMAL POWER DOWN", false },
-        { "UNDER-VOLTAGE", false },
-        { "OVER-VOLTAGE", false },
-};
-
-/* Whole lines a modem prints only while booting. RDY: SIMCom SIM800/SIM7600 and Quectel
- * EC25 at power-on; Call Ready / SMS Ready: SIM800; PB DONE, SMS DONE: SIM7600; +QIND: ... DONE:
- * Quectel; ^SYSSTART: Cinterion. (^BOOT of Huawei is periodic noise, not a boot.) */
-static const char *const boot_lines[] = {
-        "RDY",       "Call Ready", "SMS Ready", "PB DONE", "+QIND: PB DONE", "+QIND: SMS DONE",
-        "^SYSSTART", "SMS DONE",
-};
-
-static const struct {
-        const char *text;
-        bool prefix;
-        enum at_status status;
-} builtin_finals[] = {
-        { "OK", false, AT_STATUS_OK },
-        { "ERROR", false, AT_STATUS_ERROR },
-        { "+CME ERROR", true, AT_STATUS_CME }, /* 27.007 9.2; some omit the colon's space */
-        { "+CMS ERROR", true, AT_STATUS_CMS }, /* 27.005 3.2.5 */
-        { "NO CARRIER", false, AT_STATUS_OTHER },
-        { "BUSY", false, AT_STATUS_OTHER },
-        { "NO ANSWER", false, AT_STATUS_OTHER },
-        { "NO DIALTONE", false, AT_STATUS_OTHER },
-        { "CONNECT", true, AT_STATUS_OTHER },
-};
-
-const char *at_status_name(enum at_status s)
-{
-        switch (s) {
-        case AT_STATUS_OK:
-                return "ok";
-        case AT_STATUS_ERROR:
-                return "error";
-        case AT_STATUS_CME:
-                return "cme";
-        case AT_STATUS_CMS:
-                return "cms";
-        case AT_STATUS_TIMEOUT:
-                return "timeout";
-        case AT_STATUS_OTHER:
-                return "other";
-        case AT_STATUS_RESET:
-                return "reset";
-        case AT_STATUS_CANCELLED:
-                return "cancelled";
-        }
-        return "?";
-}
 
 static bool starts_with(const char *s, const char *prefix, size_t plen)
 {
         return strncmp(s, prefix, plen) == 0;
-}
-
-const struct at_line *at_result_find(const struct at_result *r, const char *prefix)
-{
-        if (!r || !prefix)
-                return NULL;
-        size_t plen = strlen(prefix);
-        for (size_t i = 0; i < r->n_lines; i++)
-                if (starts_with(r->lines[i].text, prefix, plen))
-                        return &r->lines[i];
-        return NULL;
 }
 
 /* Length of s without trailing blanks: "OK " from a Wavecom is still OK. */
@@ -235,7 +122,7 @@ static int add_final(struct at_chat *chat, const char *text, bool prefix, enum a
         size_t n = strlen(text);
         if (n == 0 || n > AT_CHAT_PREFIX_MAX)
                 return -EINVAL;
-        if (chat->n_finals >= AT_CHAT_FINALS_MAX)
+        if (chat->n_finals >= at_chat_builtin_finals_n + AT_CHAT_FINALS_MAX)
                 return -ENOSPC;
         struct final_entry *f = &chat->finals[chat->n_finals++];
         memcpy(f->text, text, n + 1);
@@ -256,7 +143,7 @@ static int add_urc(struct at_chat *chat, const char *prefix, bool has_pdu, at_ch
                 if (chat->urcs[i].len == n && memcmp(chat->urcs[i].prefix, prefix, n) == 0)
                         u = &chat->urcs[i];
         if (!u) {
-                if (chat->n_urcs >= AT_CHAT_URC_MAX)
+                if (chat->n_urcs >= at_chat_builtin_urcs_n + AT_CHAT_URC_MAX)
                         return -ENOSPC;
                 u = &chat->urcs[chat->n_urcs++];
                 memcpy(u->prefix, prefix, n + 1);
@@ -279,11 +166,12 @@ int at_chat_new(const struct at_chat_config *cfg, struct at_chat **ret_chat)
                 chat->cfg = *cfg;
         at_lexer_reset(&chat->lx);
         chat->next_id = 1;
-        for (size_t i = 0; i < sizeof(builtin_finals) / sizeof(builtin_finals[0]); i++)
-                add_final(chat, builtin_finals[i].text, builtin_finals[i].prefix,
-                          builtin_finals[i].status);
-        for (size_t i = 0; i < sizeof(builtin_urcs) / sizeof(builtin_urcs[0]); i++)
-                add_urc(chat, builtin_urcs[i].prefix, builtin_urcs[i].has_pdu, NULL, NULL);
+        for (size_t i = 0; i < at_chat_builtin_finals_n; i++)
+                add_final(chat, at_chat_builtin_finals[i].text, at_chat_builtin_finals[i].prefix,
+                          at_chat_builtin_finals[i].status);
+        for (size_t i = 0; i < at_chat_builtin_urcs_n; i++)
+                add_urc(chat, at_chat_builtin_urcs[i].prefix, at_chat_builtin_urcs[i].has_pdu, NULL,
+                        NULL);
         *ret_chat = chat;
         return 0;
 }
@@ -376,15 +264,12 @@ static void complete(struct at_chat *chat, enum at_status st, const char *final,
                 .lines = chat->lines,
                 .truncated = chat->truncated,
         };
-        char err_text[AT_LINE_MAX + 1];
+        struct at_error e;
         if (st == AT_STATUS_CME || st == AT_STATUS_CMS) {
-                struct at_error e;
+                r.err = -1;
                 if (at_parse_error(final, &e) == 0) {
                         r.err = e.code;
-                        snprintf(err_text, sizeof(err_text), "%s", e.text);
-                        r.err_text = err_text;
-                } else {
-                        r.err = -1;
+                        r.err_text = e.text;
                 }
         }
         if (c.on_result)
@@ -460,14 +345,6 @@ static const struct urc_entry *find_urc(const struct at_chat *chat, const char *
         return NULL;
 }
 
-static bool is_boot_line(const char *line)
-{
-        for (size_t i = 0; i < sizeof(boot_lines) / sizeof(boot_lines[0]); i++)
-                if (line_is(line, boot_lines[i]))
-                        return true;
-        return false;
-}
-
 static void on_boot_line(struct at_chat *chat, const char *line, uint64_t now)
 {
         if (chat->booted && now - chat->boot_at < BOOT_WINDOW_MS)
@@ -500,7 +377,7 @@ static bool is_pdu_echo(const struct cmd_slot *c, const char *line)
         return line[n] == '\0' || (line[n] == CTRL_Z && line[n + 1] == '\0');
 }
 
-static void intermediate(struct at_chat *chat, const char *line, uint64_t now)
+static void intermediate(struct at_chat *chat, const char *line)
 {
         struct cmd_slot *c = &chat->queue[0];
         if (c->flags & AT_CMD_EXPECT_PDU && c->prefix_len > 0 &&
@@ -524,7 +401,7 @@ static void handle_line(struct at_chat *chat, const char *line, uint64_t now)
         if (busy && chat->phase == PHASE_PDU_SENT && is_pdu_echo(c, line))
                 return;
 
-        if (is_boot_line(line)) {
+        if (at_chat_is_boot_line(line)) {
                 const struct urc_entry *u = find_urc(chat, line);
                 flush_pending(chat);
                 on_boot_line(chat, line, now);
@@ -551,7 +428,7 @@ static void handle_line(struct at_chat *chat, const char *line, uint64_t now)
         }
         if (own) {
                 flush_pending(chat);
-                intermediate(chat, line, now);
+                intermediate(chat, line);
                 return;
         }
         const struct urc_entry *u = find_urc(chat, line);
@@ -564,7 +441,7 @@ static void handle_line(struct at_chat *chat, const char *line, uint64_t now)
         }
         flush_pending(chat);
         if (busy && c->prefix_len == 0)
-                intermediate(chat, line, now);
+                intermediate(chat, line);
         else
                 dispatch_urc(chat, NULL, line);
 }

@@ -26,9 +26,16 @@
  *      NO ANSWER, NO DIALTONE, CONNECT, plus vendor entries from at_chat_add_final());
  *   4. a line starting with the in-flight command's prefix is an intermediate line, even if
  *      the same prefix is a URC (+CREG: n,stat answers AT+CREG? and is also a URC);
- *   5. a line starting with a registered or built-in URC prefix is unsolicited;
+ *   5. a line starting with a registered or built-in URC prefix is unsolicited; a boot line
+ *      (RDY, Call Ready, SMS Ready, PB DONE...) is always unsolicited and, unless another came
+ *      less than 30 s before, raises AT_EVENT_MODEM_RESET and ends the command in flight with
+ *      AT_STATUS_RESET (a second reboot within those 30 s is not told apart from the first);
  *   6. with a command in flight that has no prefix (AT+CGSN, ATI), any other line is
  *      intermediate; otherwise it goes to the default unsolicited handler.
+ * A PDU header (+CMT:/+CDS: URC, or a prefixed line of an AT_CMD_EXPECT_PDU command) waits
+ * for the next hex line and is delivered with it; URCs in between are delivered meanwhile;
+ * any other line first delivers the header alone with AT_EVENT_MISSING_PDU. PDU text is
+ * passed on as given, even if the header's length disagrees: the codec decides.
  *
  * Known limit: if a command times out and its answer arrives late, that answer is taken for
  * the next command's (no AT channel can tell them apart); choose time-outs generously.
@@ -46,8 +53,8 @@
 #define AT_CHAT_CMD_MAX         256               /* bytes of a command line, without CR */
 #define AT_CHAT_PREFIX_MAX      24                /* bytes of a response or URC prefix */
 #define AT_CHAT_PDU_HEX_MAX     (2 * SMS_PDU_MAX) /* hex digits written after the prompt */
-#define AT_CHAT_URC_MAX         48                /* URC handlers registered */
-#define AT_CHAT_FINALS_MAX      24   /* final-response table entries, built-ins included */
+#define AT_CHAT_URC_MAX         32 /* new URC prefixes a caller may register, beyond the built-ins */
+#define AT_CHAT_FINALS_MAX      16   /* final responses a caller may add, beyond the built-ins */
 #define AT_RESULT_LINES_MAX     16   /* intermediate lines kept in a result */
 #define AT_RESULT_TEXT_MAX      4096 /* bytes of intermediate lines + PDUs kept in a result */
 #define AT_CHAT_TIMEOUT_DEFAULT 5000 /* ms, for a command that names no time-out */
@@ -85,6 +92,13 @@ struct at_result {
  * only if at_result_find(r, "+CMGS:") is non-NULL (27.005 3.5.1): some modems answer a bare
  * OK and the caller must treat that as not sent. */
 const struct at_line *at_result_find(const struct at_result *r, const char *prefix);
+
+/* The outcome of an AT+CMGS: writes the message reference of its "+CMGS:" line to *ret_mr.
+ * A send counts only then (27.005 3.5.1). Returns 0; -ENOMSG for
+ * an OK without that line (seen on some Huawei firmwares: treat as not sent); -EBADMSG if the
+ * line is malformed; -ETIMEDOUT, -ECANCELED, -ECONNRESET (modem reset: outcome unknown) or
+ * -EIO (ERROR, +CMS ERROR: see r->err) for the other statuses. */
+int at_result_cmgs_mr(const struct at_result *r, int *ret_mr);
 
 /* Name of a status for logs ("ok", "error", "cme", ...). */
 const char *at_status_name(enum at_status s);

@@ -596,6 +596,9 @@ static void test_prompt_variants(void **state)
                 int mr;
                 assert_int_equal(at_parse_cmgs(h.last_lines[0], &mr), 0);
                 assert_int_equal(mr, 42);
+                mr = -1;
+                assert_int_equal(at_result_cmgs_mr(&h.last, &mr), 0);
+                assert_int_equal(mr, 42);
                 h_fini(&h);
         }
 }
@@ -611,6 +614,9 @@ static void test_cmgs_bare_ok_is_reported(void **state)
         assert_int_equal(h.last.status, AT_STATUS_OK);
         assert_int_equal(h.last.n_lines, 0);
         assert_null(at_result_find(&h.last, "+CMGS:"));
+        int mr = -1;
+        assert_int_equal(at_result_cmgs_mr(&h.last, &mr), -ENOMSG);
+        assert_int_equal(mr, -1);
         h_fini(&h);
 }
 
@@ -645,6 +651,33 @@ static void test_cmgs_timeout_after_pdu_no_esc(void **state)
         assert_tx(&h, want);
         assert_int_equal(h.last.status, AT_STATUS_TIMEOUT);
         h_fini(&h);
+}
+
+static void test_cmgs_mr_statuses(void **state)
+{
+        static const struct {
+                enum at_status st;
+                int ret;
+        } t[] = {
+                { AT_STATUS_ERROR, -EIO },
+                { AT_STATUS_CMS, -EIO },
+                { AT_STATUS_CME, -EIO },
+                { AT_STATUS_OTHER, -EIO },
+                { AT_STATUS_TIMEOUT, -ETIMEDOUT },
+                { AT_STATUS_RESET, -ECONNRESET },
+                { AT_STATUS_CANCELLED, -ECANCELED },
+        };
+        struct at_line bad = { .text = "+CMGS: 300" };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+                struct at_result r = { .status = t[i].st, .final = "", .err_text = "" };
+                int mr = -1;
+                assert_int_equal(at_result_cmgs_mr(&r, &mr), t[i].ret);
+                assert_int_equal(mr, -1);
+        }
+        struct at_result r = { .status = AT_STATUS_OK, .n_lines = 1, .lines = &bad };
+        int mr = -1;
+        assert_int_equal(at_result_cmgs_mr(&r, &mr), -EBADMSG);
+        assert_int_equal(at_result_cmgs_mr(NULL, &mr), -EINVAL);
 }
 
 static void test_stray_prompt_writes_esc(void **state)
@@ -852,15 +885,23 @@ static void test_limits_and_bad_arguments(void **state)
         assert_int_equal(at_chat_feed(h.chat, NULL, 1, 0), -EINVAL);
         assert_int_equal(at_chat_new(NULL, NULL), -EINVAL);
         assert_int_equal(at_chat_register_urc(h.chat, "", false, on_urc, &h), -EINVAL);
+        /* Exactly AT_CHAT_URC_MAX new prefixes fit besides the built-ins; replacing a
+         * built-in or an added one takes no room. */
+        assert_int_equal(at_chat_register_urc(h.chat, "+CMTI:", false, on_urc, &h), 0);
         for (int i = 0; i < AT_CHAT_URC_MAX; i++) {
                 char p[16];
                 snprintf(p, sizeof(p), "^X%d:", i);
-                int r = at_chat_register_urc(h.chat, p, false, on_urc, &h);
-                if (r == -ENOSPC)
-                        break;
-                assert_int_equal(r, 0);
+                assert_int_equal(at_chat_register_urc(h.chat, p, false, on_urc, &h), 0);
         }
+        assert_int_equal(at_chat_register_urc(h.chat, "^X0:", true, on_urc, &h), 0);
+        assert_int_equal(at_chat_register_urc(h.chat, "RING", false, on_urc, &h), 0);
         assert_int_equal(at_chat_register_urc(h.chat, "^LAST:", false, on_urc, &h), -ENOSPC);
+        for (int i = 0; i < AT_CHAT_FINALS_MAX; i++) {
+                char f[16];
+                snprintf(f, sizeof(f), "VENDOR FAIL %d", i);
+                assert_int_equal(at_chat_add_final(h.chat, f, false, AT_STATUS_ERROR), 0);
+        }
+        assert_int_equal(at_chat_add_final(h.chat, "ONE MORE", false, AT_STATUS_ERROR), -ENOSPC);
         h_fini(&h);
 }
 
@@ -982,6 +1023,7 @@ int main(void)
                 cmocka_unit_test(test_cmgs_bare_ok_is_reported),
                 cmocka_unit_test(test_cmgs_timeout_before_prompt_writes_esc),
                 cmocka_unit_test(test_cmgs_timeout_after_pdu_no_esc),
+                cmocka_unit_test(test_cmgs_mr_statuses),
                 cmocka_unit_test(test_stray_prompt_writes_esc),
                 cmocka_unit_test(test_creg_query_versus_urc),
                 cmocka_unit_test(test_vendor_and_command_finals),
