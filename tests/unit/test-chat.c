@@ -889,7 +889,7 @@ static void test_limits_and_bad_arguments(void **state)
          * built-in or an added one takes no room. */
         assert_int_equal(at_chat_register_urc(h.chat, "+CMTI:", false, on_urc, &h), 0);
         for (int i = 0; i < AT_CHAT_URC_MAX; i++) {
-                char p[16];
+                char p[32];
                 snprintf(p, sizeof(p), "^X%d:", i);
                 assert_int_equal(at_chat_register_urc(h.chat, p, false, on_urc, &h), 0);
         }
@@ -897,7 +897,7 @@ static void test_limits_and_bad_arguments(void **state)
         assert_int_equal(at_chat_register_urc(h.chat, "RING", false, on_urc, &h), 0);
         assert_int_equal(at_chat_register_urc(h.chat, "^LAST:", false, on_urc, &h), -ENOSPC);
         for (int i = 0; i < AT_CHAT_FINALS_MAX; i++) {
-                char f[16];
+                char f[32];
                 snprintf(f, sizeof(f), "VENDOR FAIL %d", i);
                 assert_int_equal(at_chat_add_final(h.chat, f, false, AT_STATUS_ERROR), 0);
         }
