@@ -543,6 +543,69 @@ static void test_8bit_data(void **state)
         sms_concat_free(t);
 }
 
+/* End to end with the codec: a long DELIVER encoded into parts, decoded, fed shuffled. */
+static void test_codec_parts(void **state)
+{
+        static const struct {
+                const char *name;
+                bool ref16;
+                bool ucs2;
+                size_t repeat;
+                const char *unit;
+        } cases[] = {
+                { "gsm7 8-bit ref", false, false, 12, "Su cita es mañana a las 10:00 {sala 3}. " },
+                { "ucs2 16-bit ref", true, true, 9, "Recordatorio 💊 tome su medicina 😀. " },
+        };
+        static struct sms_part parts[SMS_PARTS_MAX];
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct sms_deliver_opts o = { .scts = { 2026, 11, 27, 9, 30, 0, -24 },
+                                              .force_ucs2 = cases[i].ucs2,
+                                              .ref16 = cases[i].ref16,
+                                              .ref = cases[i].ref16 ? 0xABCD : 0xAB };
+                char text[2048] = "";
+                struct sink s = { 0 };
+                struct sms_concat_table *t = table(&s, 0, 0);
+                unsigned seed = 7;
+                size_t order[SMS_PARTS_MAX];
+                int n;
+
+                print_message("codec: %s\n", cases[i].name);
+                for (size_t k = 0; k < cases[i].repeat; k++)
+                        strcat(text, cases[i].unit);
+                n = sms_deliver_encode(text, "+525512345678", &o, parts, SMS_PARTS_MAX);
+                assert_true(n >= 3);
+                for (int k = 0; k < n; k++)
+                        order[k] = (size_t)k;
+                for (int k = n - 1; k > 0; k--) {
+                        size_t j = (size_t)rand_r(&seed) % (size_t)(k + 1), tmp = order[k];
+
+                        order[k] = order[j];
+                        order[j] = tmp;
+                }
+                for (int k = 0; k < n; k++) {
+                        struct sms_pdu p;
+
+                        assert_int_equal(sms_pdu_decode(parts[order[k]].pdu, parts[order[k]].len,
+                                                        SMS_DIR_MT, &p),
+                                         0);
+                        assert_int_equal(sms_concat_feed(t, &p, order[k], (uint64_t)k),
+                                         k == n - 1 ? SMS_CONCAT_DONE : SMS_CONCAT_HELD);
+                }
+                assert_int_equal(s.n, 1);
+                assert_string_equal(s.msg[0]->text, text);
+                assert_int_equal(s.msg[0]->total, n);
+                assert_int_equal(s.msg[0]->ref, o.ref);
+                assert_int_equal(s.msg[0]->ref16, cases[i].ref16);
+                assert_int_equal(s.msg[0]->charset,
+                                 cases[i].ucs2 ? SMS_CHARSET_UCS2 : SMS_CHARSET_GSM7);
+                assert_int_equal(s.msg[0]->scts.tz_quarters, -24);
+                assert_string_equal(s.msg[0]->sender.number, "+525512345678");
+                sink_clear(&s);
+                sms_concat_free(t);
+        }
+}
+
 static void test_bad_calls(void **state)
 {
         struct sms_concat_limits small = { .max_bytes = SMS_CONCAT_BYTES_MIN - 1 };
@@ -584,6 +647,7 @@ int main(void)
                 cmocka_unit_test(test_memory_cap),
                 cmocka_unit_test(test_group_larger_than_cap),
                 cmocka_unit_test(test_8bit_data),
+                cmocka_unit_test(test_codec_parts),
                 cmocka_unit_test(test_bad_calls),
         };
 
