@@ -1,0 +1,641 @@
+/* Conversions and checks of puente.conf values; see config-check.h. Each key has one row in
+ * a table: its section, its name and the function that converts it. */
+#include "daemon/config-check.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "at/phone.h"
+
+void config_error(struct config_ctx *x, unsigned line, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (x->diag && x->diag->count < CONFIG_ERRORS_MAX) {
+                char *out = x->diag->text[x->diag->count];
+                int n = line ? snprintf(out, CONFIG_ERROR_TEXT_MAX, "%s:%u: ", x->name, line)
+                             : snprintf(out, CONFIG_ERROR_TEXT_MAX, "%s: ", x->name);
+                x->diag->line[x->diag->count] = line;
+                if (n >= 0 && n < CONFIG_ERROR_TEXT_MAX) {
+                        va_start(ap, fmt);
+                        vsnprintf(out + n, (size_t)(CONFIG_ERROR_TEXT_MAX - n), fmt, ap);
+                        va_end(ap);
+                }
+        }
+        if (x->diag)
+                x->diag->count++;
+        x->errors++;
+}
+
+/* Copies with truncation (the callers have checked the length). */
+static void copy(char *dst, size_t size, const char *src)
+{
+        size_t n = strnlen(src, size - 1);
+
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+}
+
+static const unsigned bauds[] = { 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600 };
+
+struct key_ctx {
+        struct config_ctx *x;
+        struct config *c;
+        const char *key;
+        const char *const *v;
+        unsigned n;
+        unsigned line;
+};
+
+/* "modem \"m1\": baud: " or "baud: " before each message. */
+#define KERR(k, fmt, ...)                                                                          \
+        config_error((k)->x, (k)->line, "%s%s%s%s%s%s: " fmt, (k)->x->section,                     \
+                     *(k)->x->title ? " \"" : "", (k)->x->title, *(k)->x->title ? "\"" : "",       \
+                     *(k)->x->section ? ": " : "", (k)->key, ##__VA_ARGS__)
+
+static bool all_digits(const char *s, size_t min, size_t max)
+{
+        size_t n = strlen(s);
+        return n >= min && n <= max && strspn(s, "0123456789") == n;
+}
+
+static bool to_uint(struct key_ctx *k, unsigned min, unsigned max, unsigned *ret)
+{
+        char *end;
+        unsigned long v;
+
+        if (!all_digits(k->v[0], 1, 10)) {
+                KERR(k, "'%s' is not a whole number; expected %u..%u", k->v[0], min, max);
+                return false;
+        }
+        v = strtoul(k->v[0], &end, 10);
+        if (v < min || v > max) {
+                KERR(k, "%s is out of range; expected %u..%u", k->v[0], min, max);
+                return false;
+        }
+        *ret = (unsigned)v;
+        return true;
+}
+
+static bool to_bool(struct key_ctx *k, bool *ret)
+{
+        static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no",
+                                                                                  "off" };
+        for (size_t i = 0; i < 3; i++) {
+                if (strcasecmp(k->v[0], yes[i]) == 0)
+                        return *ret = true, true;
+                if (strcasecmp(k->v[0], no[i]) == 0)
+                        return *ret = false, true;
+        }
+        KERR(k, "'%s' is not a boolean; expected true or false", k->v[0]);
+        return false;
+}
+
+/* Seconds, or a number with s, m, h or d. */
+static bool to_duration(struct key_ctx *k, unsigned min, unsigned max, unsigned *ret)
+{
+        static const struct {
+                char suffix;
+                unsigned mult;
+        } units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+        const char *v = k->v[0];
+        size_t n = strlen(v), digits = strspn(v, "0123456789");
+        unsigned long long secs;
+        unsigned mult = 0;
+
+        if (digits > 0 && digits <= 9 && digits == n)
+                mult = 1;
+        for (size_t i = 0; digits > 0 && digits <= 9 && digits + 1 == n && i < 4; i++)
+                if (v[digits] == units[i].suffix)
+                        mult = units[i].mult;
+        if (!mult) {
+                KERR(k,
+                     "'%s' is not a duration; expected seconds or a number with s, m, h or d "
+                     "(90s, 15m, 6h, 1d)",
+                     v);
+                return false;
+        }
+        secs = strtoull(v, NULL, 10) * mult;
+        if (secs < min || secs > max) {
+                KERR(k, "%s is out of range; expected %us..%us", v, min, max);
+                return false;
+        }
+        *ret = (unsigned)secs;
+        return true;
+}
+
+static bool to_path(struct key_ctx *k, char *out, size_t size)
+{
+        const char *v = k->v[0];
+
+        if (v[0] != '/') {
+                KERR(k, "'%s' is not an absolute path; expected a path starting with /", v);
+                return false;
+        }
+        if (strlen(v) >= size) {
+                KERR(k, "path longer than %zu bytes", size - 1);
+                return false;
+        }
+        memcpy(out, v, strlen(v) + 1);
+        return true;
+}
+
+static bool to_digits(struct key_ctx *k, const char *what, size_t min, size_t max, char *out)
+{
+        if (!all_digits(k->v[0], min, max)) {
+                if (min == max)
+                        KERR(k, "'%s' is not an %s; expected %zu digits", k->v[0], what, min);
+                else
+                        KERR(k, "'%s' is not a %s; expected %zu to %zu digits", k->v[0], what, min,
+                             max);
+                return false;
+        }
+        memcpy(out, k->v[0], strlen(k->v[0]) + 1);
+        return true;
+}
+
+static void k_database(struct key_ctx *k)
+{
+        to_path(k, k->c->database, sizeof(k->c->database));
+}
+
+static void k_state_directory(struct key_ctx *k)
+{
+        to_path(k, k->c->state_directory, sizeof(k->c->state_directory));
+}
+
+static void k_rules_directory(struct key_ctx *k)
+{
+        to_path(k, k->c->rules_directory, sizeof(k->c->rules_directory));
+}
+
+static void k_country(struct key_ctx *k)
+{
+        unsigned cc;
+
+        if (phone_country_code(k->v[0], &cc) < 0) {
+                KERR(k,
+                     "'%s' is not a country Puente knows; expected an ISO 3166 code such as "
+                     "MX, GT, US, or set default_country_code instead",
+                     k->v[0]);
+                return;
+        }
+        snprintf(k->c->country, sizeof(k->c->country), "%c%c", k->v[0][0] & ~0x20,
+                 k->v[0][1] & ~0x20);
+        k->c->country_code = cc;
+        k->x->country_line = k->line;
+}
+
+static void k_country_code(struct key_ctx *k)
+{
+        unsigned cc;
+
+        if (!to_uint(k, 1, PHONE_CC_MAX, &cc))
+                return;
+        k->x->cc_line = k->line;
+        if (!k->x->country_line)
+                k->c->country[0] = '\0';
+        k->c->country_code = cc;
+}
+
+static void k_autodetect(struct key_ctx *k)
+{
+        to_bool(k, &k->c->autodetect);
+}
+
+static void k_unknown_resend(struct key_ctx *k)
+{
+        to_bool(k, &k->c->unknown_resend);
+}
+
+static void k_reassembly_timeout(struct key_ctx *k)
+{
+        to_duration(k, 60, 7 * 86400, &k->c->reassembly_timeout);
+}
+
+static bool parse_usb(const char *v, struct config_usb_id *ret)
+{
+        unsigned vid, pid;
+        int used = 0;
+
+        if (strlen(v) != 9 || strspn(v, "0123456789abcdefABCDEF:") != 9 || v[4] != ':')
+                return false;
+        if (sscanf(v, "%4x:%4x%n", &vid, &pid, &used) != 2 || used != 9)
+                return false;
+        ret->vendor = (uint16_t)vid;
+        ret->product = (uint16_t)pid;
+        return true;
+}
+
+static void k_filter(struct key_ctx *k)
+{
+        struct config_filter *f = strcmp(k->key, "allow") == 0 ? &k->c->allow : &k->c->deny;
+
+        for (unsigned i = 0; i < k->n; i++) {
+                const char *v = k->v[i];
+                struct config_usb_id id;
+                if (f->n_usb + f->n_imei + f->n_iccid >= CONFIG_FILTER_MAX) {
+                        KERR(k, "more than %d entries", CONFIG_FILTER_MAX);
+                        return;
+                }
+                if (parse_usb(v, &id))
+                        f->usb[f->n_usb++] = id;
+                else if (all_digits(v, CONFIG_IMEI_DIGITS, CONFIG_IMEI_DIGITS))
+                        memcpy(f->imei[f->n_imei++], v, CONFIG_IMEI_DIGITS + 1);
+                else if (all_digits(v, CONFIG_ICCID_MIN, CONFIG_ICCID_MAX))
+                        memcpy(f->iccid[f->n_iccid++], v, strlen(v) + 1);
+                else
+                        KERR(k,
+                             "entry %u '%s' is neither a USB vendor:product (1e0e:9001), an "
+                             "IMEI (15 digits) nor an ICCID (18 to 22 digits)",
+                             i + 1, v);
+        }
+}
+
+static void k_send_rate(struct key_ctx *k)
+{
+        unsigned *out = k->x->modem ? &k->x->modem->send_rate : &k->c->send_rate;
+        to_uint(k, 1, CONFIG_SEND_RATE_MAX, out);
+}
+
+static void k_daily_limit(struct key_ctx *k)
+{
+        unsigned *out = k->x->modem ? &k->x->modem->daily_limit : &k->c->daily_limit;
+        to_uint(k, 0, CONFIG_DAILY_LIMIT_MAX, out);
+}
+
+static void k_retry_attempts(struct key_ctx *k)
+{
+        to_uint(k, 1, CONFIG_RETRY_ATTEMPTS_MAX, &k->c->retry.attempts);
+}
+
+static void k_retry_first(struct key_ctx *k)
+{
+        to_duration(k, 1, 86400, &k->c->retry.first_delay);
+}
+
+static void k_retry_max(struct key_ctx *k)
+{
+        to_duration(k, 1, CONFIG_DURATION_MAX, &k->c->retry.max_delay);
+}
+
+static void k_upload_url(struct key_ctx *k)
+{
+        const char *v = k->v[0];
+
+        if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
+                KERR(k, "'%s' is not a URL; expected https://HOST/PATH", v);
+                return;
+        }
+        if (strlen(v) >= sizeof(k->c->upload.url) || strpbrk(v, " \t\"<>\\")) {
+                KERR(k, "URL too long or with spaces or quotes");
+                return;
+        }
+        memcpy(k->c->upload.url, v, strlen(v) + 1);
+}
+
+static void k_upload_interval(struct key_ctx *k)
+{
+        to_duration(k, 60, 86400, &k->c->upload.interval);
+}
+
+static void k_upload_key_file(struct key_ctx *k)
+{
+        to_path(k, k->c->upload.key_file, sizeof(k->c->upload.key_file));
+}
+
+static void k_modem_device(struct key_ctx *k)
+{
+        to_path(k, k->x->modem->device, sizeof(k->x->modem->device));
+}
+
+static void k_modem_baud(struct key_ctx *k)
+{
+        unsigned b;
+        char list[128];
+        size_t n = 0;
+
+        if (all_digits(k->v[0], 1, 7)) {
+                b = (unsigned)strtoul(k->v[0], NULL, 10);
+                for (size_t i = 0; i < sizeof(bauds) / sizeof(bauds[0]); i++) {
+                        if (bauds[i] == b) {
+                                k->x->modem->baud = b;
+                                return;
+                        }
+                }
+        }
+        for (size_t i = 0; i < sizeof(bauds) / sizeof(bauds[0]); i++)
+                n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", i ? ", " : "", bauds[i]);
+        KERR(k, "'%s' is not a serial speed; expected one of %s", k->v[0], list);
+}
+
+static void k_modem_flow(struct key_ctx *k)
+{
+        if (strcmp(k->v[0], "rtscts") == 0)
+                k->x->modem->flow = CONFIG_FLOW_RTSCTS;
+        else if (strcmp(k->v[0], "none") == 0)
+                k->x->modem->flow = CONFIG_FLOW_NONE;
+        else
+                KERR(k, "'%s' is not a flow control; expected \"rtscts\" or \"none\"", k->v[0]);
+}
+
+static void k_modem_pin(struct key_ctx *k)
+{
+        to_digits(k, "SIM PIN", CONFIG_PIN_MIN, CONFIG_PIN_MAX, k->x->modem->pin);
+}
+
+static void k_modem_iccid(struct key_ctx *k)
+{
+        to_digits(k, "ICCID", CONFIG_ICCID_MIN, CONFIG_ICCID_MAX, k->x->modem->iccid);
+}
+
+static void k_modem_imei(struct key_ctx *k)
+{
+        to_digits(k, "IMEI", CONFIG_IMEI_DIGITS, CONFIG_IMEI_DIGITS, k->x->modem->imei);
+}
+
+static void k_pin_pin(struct key_ctx *k)
+{
+        to_digits(k, "SIM PIN", CONFIG_PIN_MIN, CONFIG_PIN_MAX, k->x->pin->pin);
+}
+
+static const struct {
+        const char *section, *key;
+        void (*fn)(struct key_ctx *k);
+} keys[] = {
+        { "", "database", k_database },
+        { "", "state_directory", k_state_directory },
+        { "", "rules_directory", k_rules_directory },
+        { "", "country", k_country },
+        { "", "default_country_code", k_country_code },
+        { "", "autodetect", k_autodetect },
+        { "", "allow", k_filter },
+        { "", "deny", k_filter },
+        { "", "unknown_resend", k_unknown_resend },
+        { "", "reassembly_timeout", k_reassembly_timeout },
+        { "", "send_rate", k_send_rate },
+        { "", "daily_limit", k_daily_limit },
+        { "retry", "attempts", k_retry_attempts },
+        { "retry", "first_delay", k_retry_first },
+        { "retry", "max_delay", k_retry_max },
+        { "upload", "url", k_upload_url },
+        { "upload", "interval", k_upload_interval },
+        { "upload", "key_file", k_upload_key_file },
+        { "modem", "device", k_modem_device },
+        { "modem", "baud", k_modem_baud },
+        { "modem", "flow", k_modem_flow },
+        { "modem", "pin", k_modem_pin },
+        { "modem", "send_rate", k_send_rate },
+        { "modem", "daily_limit", k_daily_limit },
+        { "modem", "iccid", k_modem_iccid },
+        { "modem", "imei", k_modem_imei },
+        { "pin", "pin", k_pin_pin },
+};
+
+void config_check_key(struct config_ctx *x, struct config *c, const char *key,
+                      const char *const *values, unsigned n)
+{
+        struct key_ctx k = { .x = x, .c = c, .key = key, .v = values, .n = n };
+
+        k.line = config_scan_line(x->scan, x->section, x->title, key);
+        if ((x->modem == NULL && strcmp(x->section, "modem") == 0) ||
+            (x->pin == NULL && strcmp(x->section, "pin") == 0))
+                return; /* a section over the limit: reported once at its start */
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+                if (strcmp(keys[i].section, x->section) == 0 && strcmp(keys[i].key, key) == 0) {
+                        if (n == 0)
+                                return;
+                        keys[i].fn(&k);
+                        return;
+                }
+        }
+        /* the schema in config.c and this table disagree: a programming error */
+        KERR(&k, "no conversion for this key");
+}
+
+static enum config_modem_key modem_key_of(const char *title)
+{
+        if (title[0] == '/')
+                return CONFIG_KEY_DEVICE;
+        if (all_digits(title, CONFIG_IMEI_DIGITS, CONFIG_IMEI_DIGITS))
+                return CONFIG_KEY_IMEI;
+        if (all_digits(title, CONFIG_ICCID_MIN, CONFIG_ICCID_MAX))
+                return CONFIG_KEY_ICCID;
+        return CONFIG_KEY_NAME;
+}
+
+static void begin_modem(struct config_ctx *x, struct config *c, const char *title, unsigned line)
+{
+        struct config_modem *m;
+
+        if (c->n_modems == CONFIG_MODEMS_MAX) {
+                config_error(x, line, "modem \"%s\": more than %d modem sections", title,
+                             CONFIG_MODEMS_MAX);
+                return;
+        }
+        if (strlen(title) >= CONFIG_NAME_MAX) {
+                config_error(x, line, "modem \"%s\": name longer than %d bytes", title,
+                             CONFIG_NAME_MAX - 1);
+                return;
+        }
+        m = x->modem = &c->modems[c->n_modems++];
+        memset(m, 0, sizeof(*m));
+        copy(m->name, sizeof(m->name), title);
+        m->key = modem_key_of(title);
+        m->baud = CONFIG_DEFAULT_BAUD;
+        m->flow = CONFIG_FLOW_NONE;
+        m->send_rate = c->send_rate;
+        m->daily_limit = c->daily_limit;
+        m->line = line;
+}
+
+static void begin_pin(struct config_ctx *x, struct config *c, const char *title, unsigned line)
+{
+        if (!all_digits(title, CONFIG_ICCID_MIN, CONFIG_ICCID_MAX)) {
+                config_error(x, line,
+                             "pin \"%s\": not an ICCID; expected pin ICCID { pin = "
+                             "\"1234\" } with 18 to 22 digits",
+                             title);
+                return;
+        }
+        if (c->n_pins == CONFIG_PINS_MAX) {
+                config_error(x, line, "pin \"%s\": more than %d pin sections", title,
+                             CONFIG_PINS_MAX);
+                return;
+        }
+        x->pin = &c->pins[c->n_pins++];
+        memset(x->pin, 0, sizeof(*x->pin));
+        memcpy(x->pin->iccid, title, strlen(title) + 1);
+}
+
+void config_check_section(struct config_ctx *x, struct config *c, const char *section,
+                          const char *title)
+{
+        unsigned line = *section ? config_scan_section_line(x->scan, section, title, NULL) : 0;
+
+        x->section = section;
+        x->title = title;
+        x->modem = NULL;
+        x->pin = NULL;
+        if (strcmp(section, "modem") == 0)
+                begin_modem(x, c, title, line);
+        else if (strcmp(section, "pin") == 0)
+                begin_pin(x, c, title, line);
+        else if (strcmp(section, "upload") == 0)
+                c->upload.enabled = true;
+}
+
+static void end_modem(struct config_ctx *x, struct config_modem *m)
+{
+        /* The title is the identity unless it is a plain name; a key inside that repeats the
+         * identity must agree with it. */
+        if (m->key == CONFIG_KEY_DEVICE) {
+                if (m->device[0] && strcmp(m->device, m->name) != 0)
+                        config_error(x, m->line,
+                                     "modem \"%s\": device \"%s\" differs from the "
+                                     "section's path",
+                                     m->name, m->device);
+                copy(m->device, sizeof(m->device), m->name);
+        } else if (m->key == CONFIG_KEY_IMEI) {
+                if (m->imei[0] && strcmp(m->imei, m->name) != 0)
+                        config_error(x, m->line,
+                                     "modem \"%s\": imei %s differs from the "
+                                     "section's IMEI",
+                                     m->name, m->imei);
+                memcpy(m->imei, m->name, CONFIG_IMEI_DIGITS + 1);
+        } else if (m->key == CONFIG_KEY_ICCID) {
+                if (m->iccid[0] && strcmp(m->iccid, m->name) != 0)
+                        config_error(x, m->line,
+                                     "modem \"%s\": iccid %s differs from the "
+                                     "section's ICCID",
+                                     m->name, m->iccid);
+                copy(m->iccid, sizeof(m->iccid), m->name);
+        } else if (!m->device[0] && !m->imei[0] && !m->iccid[0]) {
+                config_error(x, m->line,
+                             "modem \"%s\": no identity; expected device, imei or iccid in "
+                             "the section, or a path, IMEI or ICCID as its name",
+                             m->name);
+        }
+}
+
+void config_check_end_section(struct config_ctx *x, struct config *c)
+{
+        if (x->modem)
+                end_modem(x, x->modem);
+        if (x->pin && !x->pin->pin[0])
+                config_error(x, config_scan_section_line(x->scan, "pin", x->title, NULL),
+                             "pin \"%s\": no pin; expected pin = \"1234\"", x->title);
+        x->modem = NULL;
+        x->pin = NULL;
+        x->section = "";
+        x->title = "";
+}
+
+static void check_modem_pairs(struct config_ctx *x, struct config *c)
+{
+        for (unsigned i = 0; i < c->n_modems; i++) {
+                const struct config_modem *a = &c->modems[i];
+                for (unsigned j = 0; j < i; j++) {
+                        const struct config_modem *b = &c->modems[j];
+                        const char *same = NULL;
+                        if (a->imei[0] && strcmp(a->imei, b->imei) == 0)
+                                same = "IMEI";
+                        else if (a->iccid[0] && strcmp(a->iccid, b->iccid) == 0)
+                                same = "ICCID";
+                        else if (a->device[0] && strcmp(a->device, b->device) == 0)
+                                same = "device";
+                        if (same)
+                                config_error(x, a->line,
+                                             "modem \"%s\": same %s as modem \"%s\" (line %u)",
+                                             a->name, same, b->name, b->line);
+                }
+        }
+}
+
+void config_check_finish(struct config_ctx *x, struct config *c)
+{
+        check_modem_pairs(x, c);
+        for (unsigned i = 0; i < c->n_pins; i++)
+                for (unsigned j = 0; j < i; j++)
+                        if (strcmp(c->pins[i].iccid, c->pins[j].iccid) == 0)
+                                config_error(x, 0, "pin \"%s\": given twice", c->pins[i].iccid);
+        if (x->country_line && x->cc_line) {
+                unsigned cc = 0;
+                phone_country_code(c->country, &cc);
+                if (cc != c->country_code)
+                        config_error(x, x->cc_line,
+                                     "default_country_code: %u disagrees with country %s "
+                                     "(line %u), whose code is %u; expected one of the two",
+                                     c->country_code, c->country, x->country_line, cc);
+        }
+        if (c->retry.max_delay < c->retry.first_delay)
+                config_error(x, config_scan_line(x->scan, "retry", "", "max_delay"),
+                             "retry: max_delay %us is shorter than first_delay %us",
+                             c->retry.max_delay, c->retry.first_delay);
+        if (c->upload.enabled && !config_scan_line(x->scan, "upload", "", "url"))
+                config_error(x, config_scan_section_line(x->scan, "upload", "", NULL),
+                             "upload: no url; expected url = \"https://HOST/PATH\"");
+}
+
+const struct config_modem *config_modem_find(const struct config *c, const char *device,
+                                             const char *imei, const char *iccid)
+{
+        for (int pass = 0; pass < 3; pass++) {
+                for (unsigned i = 0; i < c->n_modems; i++) {
+                        const struct config_modem *m = &c->modems[i];
+                        if (pass == 0 && imei && *imei && strcmp(m->imei, imei) == 0)
+                                return m;
+                        if (pass == 1 && iccid && *iccid && strcmp(m->iccid, iccid) == 0)
+                                return m;
+                        if (pass == 2 && device && *device && strcmp(m->device, device) == 0)
+                                return m;
+                }
+        }
+        return NULL;
+}
+
+const char *config_pin_for(const struct config *c, const struct config_modem *m, const char *iccid)
+{
+        for (unsigned i = 0; iccid && i < c->n_pins; i++)
+                if (strcmp(c->pins[i].iccid, iccid) == 0)
+                        return c->pins[i].pin;
+        return m && m->pin[0] ? m->pin : NULL;
+}
+
+static bool filter_has(const struct config_filter *f, uint16_t vendor, uint16_t product,
+                       const char *imei, const char *iccid)
+{
+        for (unsigned i = 0; vendor && i < f->n_usb; i++)
+                if (f->usb[i].vendor == vendor && f->usb[i].product == product)
+                        return true;
+        for (unsigned i = 0; imei && i < f->n_imei; i++)
+                if (strcmp(f->imei[i], imei) == 0)
+                        return true;
+        for (unsigned i = 0; iccid && i < f->n_iccid; i++)
+                if (strcmp(f->iccid[i], iccid) == 0)
+                        return true;
+        return false;
+}
+
+bool config_autodetect_allows(const struct config *c, uint16_t vendor, uint16_t product,
+                              const char *imei, const char *iccid)
+{
+        if (filter_has(&c->deny, vendor, product, imei, iccid))
+                return false;
+        if (c->allow.n_usb + c->allow.n_imei + c->allow.n_iccid == 0)
+                return true;
+        return filter_has(&c->allow, vendor, product, imei, iccid);
+}
+
+unsigned config_retry_delay(const struct config *c, unsigned attempts)
+{
+        unsigned long long d = c->retry.first_delay;
+
+        for (unsigned i = 1; i < attempts && d < c->retry.max_delay; i++)
+                d *= 2;
+        return d > c->retry.max_delay ? c->retry.max_delay : (unsigned)d;
+}
