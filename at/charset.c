@@ -21,12 +21,9 @@ static const uint16_t gsm7_basic_cp[128] = {
         0x0079, 0x007A, 0x00E4, 0x00F6, 0x00F1, 0x00FC, 0x00E0,
 };
 
-/* Reverse lookup for U+0000-U+00FF, so encoding needs no search: 0 when absent,
- * 0x100 | septet for the basic table, 0x200 | septet for the extension table.
- * Derived from gsm7_basic_cp and gsm7_ext_cp; test-charset checks every entry. */
-#define REV_BASIC 0x100
-#define REV_EXT   0x200
-static const uint16_t gsm7_rev_latin1[256] = {
+/* Reverse lookup for U+0000-U+00FF (see charset.h), derived from gsm7_basic_cp and the
+ * extension table; test-charset checks every entry against the spec's tables. */
+const uint16_t charset_gsm7_rev_latin1[256] = {
         0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x10A, 0x000, 0x20A,
         0x10D, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
         0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x120, 0x121, 0x122, 0x123, 0x102, 0x125, 0x126,
@@ -50,14 +47,12 @@ static const uint16_t gsm7_rev_latin1[256] = {
 };
 
 /* Reverse lookup for U+0390-U+03AF: the Greek capitals of the basic table. */
-static const uint16_t gsm7_rev_greek[32] = {
+const uint16_t charset_gsm7_rev_greek[32] = {
         0x000, 0x000, 0x000, 0x113, 0x110, 0x000, 0x000, 0x000, 0x119, 0x000, 0x000,
         0x114, 0x000, 0x000, 0x11A, 0x000, 0x116, 0x000, 0x000, 0x118, 0x000, 0x000,
         0x112, 0x000, 0x117, 0x115, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
 };
 
-#define GREEK_FIRST 0x390
-#define EURO        0x20AC
 #define EURO_SEPTET 0x65
 
 /* TS 23.038 6.2.1.1: the extension table. Every other position is empty. */
@@ -83,26 +78,10 @@ static uint32_t ext_cp(uint8_t septet)
         case 0x40:
                 return '|';
         case EURO_SEPTET:
-                return EURO;
+                return CHARSET_EURO;
         default:
                 return 0;
         }
-}
-
-int charset_gsm7_lookup(uint32_t cp, uint8_t *ret_septet)
-{
-        uint16_t r = 0;
-
-        if (cp < 0x100)
-                r = gsm7_rev_latin1[cp];
-        else if (cp - GREEK_FIRST < 32)
-                r = gsm7_rev_greek[cp - GREEK_FIRST];
-        else if (cp == EURO)
-                r = REV_EXT | EURO_SEPTET;
-        if (!r)
-                return 0;
-        *ret_septet = r & 0x7F;
-        return r & REV_EXT ? 2 : 1;
 }
 
 uint32_t charset_gsm7_basic(uint8_t septet)
@@ -230,7 +209,7 @@ const char *charset_fold(uint32_t cp)
         return fold_punct(cp);
 }
 
-int charset_utf8_next(const char *s, uint32_t *ret_cp)
+int charset_utf8_decode(const char *s, uint32_t *ret_cp)
 {
         const unsigned char *u = (const unsigned char *)s;
         uint32_t cp;

@@ -18,10 +18,35 @@
 #define CHARSET_CP_MAX      0x10FFFF /* last Unicode code point */
 #define CHARSET_REPLACEMENT 0xFFFD   /* written for a lone UTF-16 surrogate */
 
+/* Reverse tables, built at compile time so encoding needs no search: 0 when absent,
+ * CHARSET_REV_BASIC | septet or CHARSET_REV_EXT | septet. Use charset_gsm7_lookup(). */
+#define CHARSET_REV_BASIC   0x100
+#define CHARSET_REV_EXT     0x200
+#define CHARSET_GREEK_FIRST 0x390 /* the Greek capitals of the basic table lie in */
+#define CHARSET_GREEK_COUNT 32    /* U+0390-U+03AF */
+#define CHARSET_EURO        0x20AC
+extern const uint16_t charset_gsm7_rev_latin1[256];
+extern const uint16_t charset_gsm7_rev_greek[CHARSET_GREEK_COUNT];
+
 /* Looks code point cp up in GSM 7-bit. Returns 1 with the basic-table septet, 2 with
  * the extension-table septet (sent after CHARSET_GSM7_ESC), or 0 when cp is in
- * neither table. ret_septet is written only when the result is not 0. */
-int charset_gsm7_lookup(uint32_t cp, uint8_t *ret_septet);
+ * neither table. ret_septet is written only when the result is not 0. Inline: the
+ * encoder calls it for every character. */
+static inline int charset_gsm7_lookup(uint32_t cp, uint8_t *ret_septet)
+{
+        uint16_t r = 0;
+
+        if (cp < 0x100)
+                r = charset_gsm7_rev_latin1[cp];
+        else if (cp - CHARSET_GREEK_FIRST < CHARSET_GREEK_COUNT)
+                r = charset_gsm7_rev_greek[cp - CHARSET_GREEK_FIRST];
+        else if (cp == CHARSET_EURO)
+                r = CHARSET_REV_EXT | 0x65;
+        if (!r)
+                return 0;
+        *ret_septet = r & 0x7F;
+        return r & CHARSET_REV_EXT ? 2 : 1;
+}
 
 /* Code point of a basic-table septet (0-127). The escape septet 0x1B maps to U+00A0
  * (TS 23.038 6.2.1 note 1: shown as a space when no extension follows). */
@@ -41,7 +66,17 @@ const char *charset_fold(uint32_t cp);
 /* Decodes one code point from the NUL-terminated UTF-8 string s (which must not be at
  * its NUL). Returns the bytes used (1-4), or -EINVAL for an invalid, overlong or
  * truncated sequence, a surrogate or a value above U+10FFFF. */
-int charset_utf8_next(const char *s, uint32_t *ret_cp);
+int charset_utf8_decode(const char *s, uint32_t *ret_cp);
+
+/* Same, with the ASCII case inline. */
+static inline int charset_utf8_next(const char *s, uint32_t *ret_cp)
+{
+        if ((unsigned char)*s < 0x80) {
+                *ret_cp = (unsigned char)*s;
+                return 1;
+        }
+        return charset_utf8_decode(s, ret_cp);
+}
 
 /* Writes the UTF-8 form of cp (no NUL) to out, which has room for CHARSET_UTF8_MAX
  * bytes; returns the bytes written. cp must be a valid scalar value. */

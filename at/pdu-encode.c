@@ -30,7 +30,7 @@
  * fold to nothing), or -1 when cp has no GSM form and translit is off. */
 static int gsm_units(uint32_t cp, bool translit, uint8_t out[CHAR_UNITS_MAX], bool *folded)
 {
-        uint8_t s;
+        uint8_t s = 0;
         int n = charset_gsm7_lookup(cp, &s), k = 0;
 
         if (n == 1) {
@@ -296,8 +296,10 @@ struct emitter {
         uint16_t ref;
         struct sms_part *parts;
         size_t seq;
-        uint16_t units[SMS_SEPTETS_MAX];
+        uint8_t sept[SMS_SEPTETS_MAX]; /* the current part's septets (GSM 7-bit) */
+        uint16_t ucs[SMS_UCS2_SINGLE]; /* ... or UTF-16 units (UCS-2) */
         size_t fill;
+        bool filled; /* plan_single_gsm() already put the whole text in sept */
 };
 
 static void emit_part(struct emitter *e)
@@ -325,20 +327,17 @@ static void emit_part(struct emitter *e)
                 }
         }
         if (gsm) {
-                uint8_t sept[SMS_SEPTETS_MAX];
                 size_t skip = (hdr * 8 + 6) / 7; /* TS 23.040 9.2.3.24: fill to a septet */
                 size_t octets = charset_septets_octets(skip + e->fill);
 
-                for (size_t i = 0; i < e->fill; i++)
-                        sept[i] = e->units[i];
                 memset(ud + hdr, 0, octets - hdr);
-                charset_septets_pack(sept, e->fill, skip, ud);
+                charset_septets_pack(e->sept, e->fill, skip, ud);
                 out->pdu[o] = skip + e->fill;
                 o += 1 + octets;
         } else {
                 for (size_t i = 0; i < e->fill; i++) {
-                        ud[hdr + 2 * i] = e->units[i] >> 8;
-                        ud[hdr + 2 * i + 1] = e->units[i] & 0xFF;
+                        ud[hdr + 2 * i] = e->ucs[i] >> 8;
+                        ud[hdr + 2 * i + 1] = e->ucs[i] & 0xFF;
                 }
                 out->pdu[o] = hdr + 2 * e->fill;
                 o += 1 + hdr + 2 * e->fill;
@@ -348,11 +347,58 @@ static void emit_part(struct emitter *e)
         e->fill = 0;
 }
 
+/* The common case in one walk: a text that fits one GSM 7-bit message with no folding
+ * goes straight into e->sept. Returns false when the text needs the general path (a
+ * character outside GSM 7-bit, more than one part, or invalid UTF-8, which
+ * plan_text() then reports). */
+static bool plan_single_gsm(struct emitter *e, const char *utf8)
+{
+        size_t n = 0;
+
+        if (!utf8)
+                return false;
+        for (const char *s = utf8; *s;) {
+                uint32_t cp;
+                uint8_t sept;
+                int k = charset_utf8_next(s, &cp);
+
+                if (k < 0)
+                        return false;
+                s += k;
+                k = charset_gsm7_lookup(cp, &sept);
+                if (k == 0 || n + k > SMS_SEPTETS_SINGLE)
+                        return false;
+                if (k == 2)
+                        e->sept[n++] = CHARSET_GSM7_ESC;
+                e->sept[n++] = sept;
+        }
+        e->fill = n;
+        e->plan = (struct plan){ .info = { .charset = SMS_CHARSET_GSM7, .units = n, .parts = 1 },
+                                 .cap = SMS_SEPTETS_SINGLE };
+        return true;
+}
+
+/* Plans the text, unless plan_single_gsm() already did and filled the one part. */
+static int plan_emitter(struct emitter *e, const char *utf8, bool translit, bool ref16,
+                        bool force_ucs2)
+{
+        e->seq = 0;
+        e->filled = !force_ucs2 && plan_single_gsm(e, utf8);
+        if (e->filled)
+                return 0;
+        e->fill = 0;
+        return plan_text(utf8, translit, ref16, force_ucs2, &e->plan);
+}
+
 /* Second walk over the text, the same greedy split as plan_text(). */
 static int emit_text(struct emitter *e, const char *utf8)
 {
         bool gsm = e->plan.info.charset == SMS_CHARSET_GSM7, folded = false;
 
+        if (e->filled) {
+                emit_part(e);
+                return 0;
+        }
         for (const char *s = utf8; *s;) {
                 uint8_t sept[CHAR_UNITS_MAX];
                 uint16_t unit[2];
@@ -363,8 +409,11 @@ static int emit_text(struct emitter *e, const char *utf8)
                 n = gsm ? gsm_units(cp, e->translit, sept, &folded) : ucs2_units(cp, unit);
                 if (e->fill + n > e->plan.cap)
                         emit_part(e);
-                for (int i = 0; i < n; i++)
-                        e->units[e->fill++] = gsm ? sept[i] : unit[i];
+                if (gsm)
+                        memcpy(e->sept + e->fill, sept, n);
+                else
+                        memcpy(e->ucs + e->fill, unit, n * sizeof(unit[0]));
+                e->fill += n;
         }
         emit_part(e);
         if (e->seq != e->plan.info.parts)
@@ -399,7 +448,7 @@ int sms_submit_encode(const char *utf8, const char *to, const struct sms_submit_
         if (opts->validity_minutes < 0 || opts->validity_minutes > SMS_VALIDITY_MAX)
                 return sms_pdu_fail(-EINVAL, "validity %d minutes, expected 0 to %d",
                                     opts->validity_minutes, SMS_VALIDITY_MAX);
-        r = plan_text(utf8, opts->translit, opts->ref16, false, &e.plan);
+        r = plan_emitter(&e, utf8, opts->translit, opts->ref16, false);
         if (r < 0)
                 return r;
         r = check_parts(&e.plan, parts, max_parts);
@@ -427,8 +476,6 @@ int sms_submit_encode(const char *utf8, const char *to, const struct sms_submit_
         e.ref16 = opts->ref16;
         e.ref = opts->ref;
         e.parts = parts;
-        e.seq = 0;
-        e.fill = 0;
         r = emit_text(&e, utf8);
         if (r < 0)
                 return r;
@@ -447,7 +494,7 @@ int sms_deliver_encode(const char *utf8, const char *from, const struct sms_deli
 
         if (!opts)
                 opts = &defaults;
-        r = plan_text(utf8, false, opts->ref16, opts->force_ucs2, &e.plan);
+        r = plan_emitter(&e, utf8, false, opts->ref16, opts->force_ucs2);
         if (r < 0)
                 return r;
         r = check_parts(&e.plan, parts, max_parts);
@@ -474,8 +521,6 @@ int sms_deliver_encode(const char *utf8, const char *from, const struct sms_deli
         e.ref16 = opts->ref16;
         e.ref = opts->ref;
         e.parts = parts;
-        e.seq = 0;
-        e.fill = 0;
         r = emit_text(&e, utf8);
         if (r < 0)
                 return r;
