@@ -19,6 +19,11 @@
  * later, while the daemon already runs its init commands). */
 #define BOOT_WINDOW_MS 30000
 
+/* After ESC ends a PDU command the modem may still answer it (OK, or +CMS ERROR) and is
+ * back in command mode only then. The next command waits this long so that answer is not
+ * taken for its own (a stray final is reported instead). */
+#define ESC_SETTLE_MS 500
+
 #define CTRL_Z 0x1a
 #define ESC    0x1b
 
@@ -87,6 +92,7 @@ struct at_chat {
 
         bool booted;
         uint64_t boot_at;
+        uint64_t quiet_until; /* no command is written before this time */
 
         uint8_t out[OUT_MAX];
         size_t out_len;
@@ -227,7 +233,7 @@ static void clear_result(struct at_chat *chat)
 
 static void start_next(struct at_chat *chat, uint64_t now)
 {
-        if (chat->phase != PHASE_IDLE || chat->queued == 0)
+        if (chat->phase != PHASE_IDLE || chat->queued == 0 || now < chat->quiet_until)
                 return;
         struct cmd_slot *c = &chat->queue[0];
         clear_result(chat);
@@ -522,17 +528,22 @@ void at_chat_tick(struct at_chat *chat, uint64_t now)
         while (chat->phase != PHASE_IDLE && now >= chat->deadline) {
                 /* A PDU command that never got (or never used) its prompt may have left the
                  * modem waiting for text: ESC before the next command. */
-                if (chat->phase == PHASE_WAIT && chat->queue[0].has_pdu)
+                if (chat->phase == PHASE_WAIT && chat->queue[0].has_pdu) {
                         out_byte(chat, ESC);
+                        chat->quiet_until = now + ESC_SETTLE_MS;
+                }
                 complete(chat, AT_STATUS_TIMEOUT, NULL, now);
         }
+        start_next(chat, now);
 }
 
 uint64_t at_chat_next_deadline(const struct at_chat *chat)
 {
-        if (!chat || chat->phase == PHASE_IDLE)
+        if (!chat)
                 return UINT64_MAX;
-        return chat->deadline;
+        if (chat->phase != PHASE_IDLE)
+                return chat->deadline;
+        return chat->queued > 0 ? chat->quiet_until : UINT64_MAX;
 }
 
 static bool all_hex(const char *s)

@@ -191,10 +191,12 @@ void at_chat_cancel_all(struct at_chat *chat);
 int at_chat_feed(struct at_chat *chat, const uint8_t *buf, size_t len, uint64_t now);
 
 /* Ends a command whose deadline has passed (its callback gets AT_STATUS_TIMEOUT) and
- * starts the next one. Harmless to call early or often. */
+ * starts the next one. A PDU command that times out before its prompt was used gets ESC
+ * (27.005 3.5.1), and the next command then waits 500 ms for the modem's answer to that ESC
+ * to pass (reported as AT_EVENT_STRAY_FINAL). Harmless to call early or often. */
 void at_chat_tick(struct at_chat *chat, uint64_t now);
 
-/* The time at which at_chat_tick() must be called, or UINT64_MAX if no command runs. */
+/* The time at which at_chat_tick() must be called, or UINT64_MAX if nothing waits. */
 uint64_t at_chat_next_deadline(const struct at_chat *chat);
 
 /* Bytes waiting to be written to the modem: returns their count and points *ret_buf at them

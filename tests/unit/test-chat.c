@@ -630,9 +630,20 @@ static void test_cmgs_timeout_before_prompt_writes_esc(void **state)
         h_send(&h, &cmgs);
         h_send(&h, &CSQ);
         h_tick(&h, 10000);
+        assert_tx(&h, "AT+CMGS=23\r\x1b");
+        assert_int_equal(h.last.status, AT_STATUS_TIMEOUT);
+        /* The modem's OK to the ESC comes while the next command waits: not taken for it. */
+        assert_int_equal(at_chat_next_deadline(h.chat), 10500);
+        h_rx(&h, "\r\nOK\r\n");
+        h_tick(&h, 10499);
+        assert_tx(&h, "AT+CMGS=23\r\x1b");
+        h_tick(&h, 10500);
         assert_tx(&h, "AT+CMGS=23\r\x1b"
                       "AT+CSQ\r");
-        assert_int_equal(h.last.status, AT_STATUS_TIMEOUT);
+        assert_int_equal(at_chat_next_deadline(h.chat), 10500 + AT_CHAT_TIMEOUT_DEFAULT);
+        h_rx(&h, "\r\n+CSQ: 9,99\r\n\r\nOK\r\n");
+        assert_log(&h, "result timeout AT+CMGS=23\nevent stray-final OK\n"
+                       "result ok AT+CSQ\nline +CSQ: 9,99\n");
         h_fini(&h);
 }
 
