@@ -5,7 +5,8 @@
  *   - at_chat_feed(chat, bytes, n, now) with whatever the port delivered (any split);
  *   - at_chat_tick(chat, now) when the timer armed for at_chat_next_deadline() fires;
  *   - at_chat_send(chat, &cmd, now) to queue a command;
- *   - after each of these, drain at_chat_output() / at_chat_output_done() to the port.
+ *   - after each of these, drain at_chat_output() / at_chat_output_done() to the port and
+ *     re-arm the timer from at_chat_next_deadline(): any of them may change it.
  * `now` is a monotonic time in milliseconds chosen by the caller; it must not go backwards.
  *
  * Ownership: at_chat_new() allocates the chat once; nothing else allocates. Command text,
@@ -38,7 +39,8 @@
  * passed on as given, even if the header's length disagrees: the codec decides.
  *
  * Known limit: if a command times out and its answer arrives late, that answer is taken for
- * the next command's (no AT channel can tell them apart); choose time-outs generously.
+ * the next command's (no AT channel can tell them apart; only after an ESC does the chat
+ * wait, see at_chat_tick()); choose time-outs generously.
  */
 #pragma once
 
