@@ -8,8 +8,9 @@
  *
  * Memory is bounded: at most max_groups groups and max_bytes bytes of group storage (see
  * sms_concat_bytes()); when a new part does not fit, the oldest groups are evicted and
- * emitted as incomplete messages. A small ring of recently completed keys (fixed size,
- * allocated with the table) recognizes late duplicates of completed messages.
+ * emitted as incomplete messages. A ring of SMS_CONCAT_RECENT_MAX recently completed keys,
+ * with a hash of each part (about 35 KB, allocated with the table and not counted in
+ * max_bytes), recognizes late duplicates of completed messages.
  *
  * Ownership: the table allocates (malloc) and frees everything it holds. The part passed to
  * sms_concat_feed() is borrowed for the call only. Each message passed to the emit callback

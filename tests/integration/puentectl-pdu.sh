@@ -139,6 +139,12 @@ check 'lines[0]["text"] == "desde stdin"'
 # The widely published SMS-DELIVER "How are you?" from +31641600986 via SMSC +31624000000.
 run 0 pdu decode 07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07
 check '(lambda l: l["type"] == "deliver" and l["direction"] == "mt" and l["direction_guessed"] is True and l["smsc"] == {"number": "+31624000000", "type": "international", "npi": 1} and l["originator"]["number"] == "+31641600986" and l["scts"] == "2002-08-26T19:37:41+00:00" and l["text"] == "How are you?" and l["encoding"] == "gsm7" and l["class"] is None and l["concatenation"] is None)(lines[0])'
+# Alphanumeric sender "TELCEL" packed by hand (D4 22 73 58 64 02, 11 semi-octets), SCTS
+# 2026-11-27 15:30:45 -06:00; as GSM 7-bit "Hola", as 8-bit data (DCS 04), as class 1 (DCS 11).
+telcel=00040BD0D42273586402
+run 0 pdu decode ${telcel}00006211725103544A04C8373B0C ${telcel}00046211725103544A030102FF ${telcel}00116211725103544A04C8373B0C
+check 'all(l["originator"] == {"number": "TELCEL", "type": "alphanumeric", "npi": 0} and l["scts"] == "2026-11-27T15:30:45-06:00" for l in lines)'
+check '[(l["encoding"], l["class"], l.get("text"), l.get("data")) for l in lines] == [("gsm7", None, "Hola", None), ("8bit", None, None, "0102FF"), ("gsm7", 1, "Hola", None)]'
 # Status reports built by hand (TS 23.040 9.2.2.3): MR 42 to +525512345678, SCTS
 # 2026-11-27 10:00:00 -06:00 (TZ octet 4A: 24 quarters, sign bit set), discharged 5 s later.
 sr=00062A0C912555214365876211720100004A6211720100504A
