@@ -1,6 +1,7 @@
 /* Tests for at/pdu on bad input: malformed PDUs name what and where; encoders refuse
  * bad text, numbers and options without writing their outputs. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,6 +67,8 @@ static const struct {
           -EBADMSG, "UDH length 6 exceeds the 4 octets of user data at octet 20" },
         { "UDH element beyond the UDH", "0044" OA "0000" SCTS "0A050005010201000000", SMS_DIR_MT,
           -EBADMSG, "UDH element 00 length 5 exceeds the UDH at octet 22" },
+        { "UDH element one octet past the UDH", "0044" OA "0000" SCTS "0A050004010201000000",
+          SMS_DIR_MT, -EBADMSG, "UDH element 00 length 4 exceeds the UDH at octet 22" },
         { "UDH element header cut", "0044" OA "0000" SCTS "03010000", SMS_DIR_MT, -EBADMSG,
           "UDH element at octet 21 truncated" },
         { "UDH longer than UDL septets", "0044" OA "0000" SCTS "03027000", SMS_DIR_MT, -EBADMSG,
@@ -444,14 +447,30 @@ static void test_status_report_errors(void **state)
                          -EINVAL);
 }
 
+static void *fail_in_thread(void *arg)
+{
+        struct sms_pdu p;
+
+        if (sms_pdu_decode_hex("00G0", SMS_DIR_MT, &p) != -EBADMSG)
+                return NULL;
+        return strstr(sms_pdu_error(), "bad hex character 0x47") ? arg : NULL;
+}
+
 /* The error text is per thread and names the last failure. */
 static void test_error_text(void **state)
 {
         struct sms_pdu p;
+        pthread_t t;
+        void *ok = NULL;
+        int token;
 
         assert_int_equal(sms_pdu_decode_hex("0", SMS_DIR_MT, &p), -EBADMSG);
         assert_string_equal(sms_pdu_error(), "odd number of hex digits (1)");
-        assert_true(strlen(sms_pdu_error()) > 0);
+        assert_int_equal(pthread_create(&t, NULL, fail_in_thread, &token), 0);
+        assert_int_equal(pthread_join(t, &ok), 0);
+        assert_ptr_equal(ok, &token);
+        /* The other thread's failure left ours alone. */
+        assert_string_equal(sms_pdu_error(), "odd number of hex digits (1)");
 }
 
 int main(void)
