@@ -108,7 +108,7 @@ static bool starts_with(const char *s, const char *prefix, size_t plen)
         return strncmp(s, prefix, plen) == 0;
 }
 
-/* Length of s without trailing blanks: "OK " from a Wavecom is still OK. */
+/* Length of s without trailing blanks: "OK " is still OK. */
 static size_t trimmed_len(const char *s)
 {
         size_t n = strlen(s);

@@ -97,7 +97,7 @@ const struct at_line *at_result_find(const struct at_result *r, const char *pref
 
 /* The outcome of an AT+CMGS: writes the message reference of its "+CMGS:" line to *ret_mr.
  * A send counts only then (27.005 3.5.1). Returns 0; -ENOMSG for
- * an OK without that line (seen on some Huawei firmwares: treat as not sent); -EBADMSG if the
+ * an OK without that line (a bend the issue reports: treat as not sent); -EBADMSG if the
  * line is malformed; -ETIMEDOUT, -ECANCELED, -ECONNRESET (modem reset: outcome unknown) or
  * -EIO (ERROR, +CMS ERROR: see r->err) for the other statuses. */
 int at_result_cmgs_mr(const struct at_result *r, int *ret_mr);
@@ -111,7 +111,7 @@ typedef bool (*at_chat_final_fn)(const char *line, void *userdata);
 
 enum at_cmd_flags {
         /* A line with the command's prefix ends the command with AT_STATUS_OK. For modems
-         * that never send OK after an answer (some SIMCom firmwares after +CPIN: READY). */
+         * that never send OK after an answer (the issue reports this after +CPIN: READY). */
         AT_CMD_PREFIX_IS_FINAL = 1 << 0,
         /* Each line with the prefix is followed by a PDU line (+CMGR:, +CMGL: in PDU mode). */
         AT_CMD_EXPECT_PDU = 1 << 1,

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 /* Longest line kept, without its line end. The longest real lines are +COPS=? lists
- * (about 600 bytes on a Quectel EC25 in a city) and PDU lines (2 * 176 hex digits). */
+ * (several hundred bytes where many operators are in range) and PDU lines (2 * 176 hex digits). */
 #define AT_LINE_MAX 2048
 
 enum at_token_type {

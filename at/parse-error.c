@@ -126,7 +126,7 @@ int at_parse_error(const char *line, struct at_error *ret)
         else
                 return -EBADMSG;
         s = line + 10;
-        /* "+CME ERROR:10" (no space, Wavecom) and "+CME ERROR: 10" alike. */
+        /* "+CME ERROR:10" (no space) and "+CME ERROR: 10" alike. */
         if (*s == ':')
                 s++;
         else if (*s != '\0')

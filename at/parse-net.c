@@ -69,7 +69,7 @@ int at_parse_creg(const char *line, bool query, struct at_creg *ret)
         }
         if (i >= n || at_field_int(&f[i++], &c.stat) < 0 || c.stat < 0 || c.stat > 11)
                 return -EBADMSG;
-        /* Optional fields may also be present but empty ("+CEREG: 1,,,7", EC25 on LTE). */
+        /* Optional fields may also be present but empty ("+CEREG: 1,,,7"). */
         if (i < n && (r = at_field_hex(&f[i++], &c.lac)) < 0 && r != -ENODATA)
                 return -EBADMSG;
         if (i < n && (r = at_field_hex(&f[i++], &c.ci)) < 0 && r != -ENODATA)
@@ -211,7 +211,7 @@ int at_parse_psuttz(const char *line, struct at_time *ret)
         for (size_t i = 0; i < 6; i++)
                 if (at_field_int(&f[i], v[i]) < 0)
                         return -EBADMSG;
-        /* SIM800 gives a four-digit year, some firmwares two. */
+        /* Accept a two-digit year as well as the usual four. */
         if (t.year < 100)
                 t.year += 2000;
         t.has_time = true;

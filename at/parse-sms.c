@@ -140,7 +140,7 @@ int at_parse_cds(const char *line, struct at_pdu_header *ret)
                 return -EINVAL;
         if (split(line, "+CDS:", f, &n) < 0 || n > 2)
                 return -EBADMSG;
-        /* With two fields the first must be empty: "+CDS: ,25" (Huawei E3131). */
+        /* With two fields the first must be empty: "+CDS: ,25". */
         if (n == 2 && f[0].len != 0)
                 return -EBADMSG;
         header_init(&h);

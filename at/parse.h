@@ -31,7 +31,7 @@ struct at_error {
 };
 
 /* "+CME ERROR: <err>" (27.007 9.2) and "+CMS ERROR: <err>" (27.005 3.2.5), numeric or text
- * (after AT+CMEE=2; Huawei E173 and SIMCom SIM800 answer in text). Text is mapped to the
+ * (after AT+CMEE=2 modems answer in text). Text is mapped to the
  * number 27.007 9.2.1/9.2.2 or 27.005 3.2.5 gives it, case-insensitively. */
 int at_parse_error(const char *line, struct at_error *ret);
 
@@ -73,16 +73,17 @@ struct at_pdu_header {
         int length;                     /* TPDU octets (SMSC address excluded) as the modem says */
 };
 
-/* "+CMT: [<alpha>],<length>" (27.005 3.4.1). Also "+CMT: <length>" (Wavecom). */
+/* "+CMT: [<alpha>],<length>" (27.005 3.4.1). Also "+CMT: <length>" without the
+ * <alpha> field. */
 int at_parse_cmt(const char *line, struct at_pdu_header *ret);
 /* "+CDS: <length>" (27.005 3.4.1). Also "+CDS: ,<length>" with an empty first field
- * (Huawei E3131). */
+ * (a bend the issue asks us to accept). */
 int at_parse_cds(const char *line, struct at_pdu_header *ret);
 /* "+CMGL: <index>,<stat>,[<alpha>],<length>" (27.005 3.4.2). Also without <alpha>
- * ("+CMGL: 1,0,23", SIMCom) and with an empty <stat>. */
+ * ("+CMGL: 1,0,23") and with an empty <stat>. */
 int at_parse_cmgl(const char *line, struct at_pdu_header *ret);
 /* "+CMGR: <stat>,[<alpha>],<length>" (27.005 3.4.3). Also "+CMGR: <stat>,<length>" and
- * "+CMGR: ,,<length>" (ZTE MF190 leaves out status and name). */
+ * "+CMGR: ,,<length>" (no status, no name). */
 int at_parse_cmgr(const char *line, struct at_pdu_header *ret);
 
 /* Message storages as bits (27.005 3.2.2 <mem1..3>). */
@@ -143,8 +144,8 @@ struct at_cmgd_support {
         struct at_ranges index; /* used indexes; may be empty */
         uint32_t delflag;       /* bits of supported <delflag> 0-4, 0 if not given */
 };
-/* "+CMGD: (1,2,5-7),(0-4)" (27.005 3.5.4, test form). Also "+CMGD: ()" (nothing stored,
- * SIM800) and a bare "+CMGD: (1-3)". */
+/* "+CMGD: (1,2,5-7),(0-4)" (27.005 3.5.4, test form). Also "+CMGD: ()" (nothing stored)
+ * and a bare "+CMGD: (1-3)". */
 int at_parse_cmgd_support(const char *line, struct at_cmgd_support *ret);
 
 /* --- network (27.007) ------------------------------------------------------------------ */
@@ -172,7 +173,7 @@ struct at_creg {
 /* "+CREG:", "+CGREG:", "+CEREG:" or "+C5GREG:" (27.007 7.2, 10.1.20, 10.1.22). query: the line
  * answers AT+CxREG? and starts with <n>; else it is the URC form starting with <stat>.
  * (The line alone cannot tell: "+CREG: 1,5" is n=1 stat=5 or stat=1 lac=5.) lac/ci quoted
- * or bare hex (Huawei E1550 sends them quoted, some ZTE bare). */
+ * or bare hex (27.007 quotes them; bare is accepted too). */
 int at_parse_creg(const char *line, bool query, struct at_creg *ret);
 
 struct at_cops {
@@ -197,7 +198,7 @@ struct at_cpin {
         enum at_pin_state state;
         char text[AT_PARSE_ALPHA_MAX];
 };
-/* "+CPIN: <code>" (27.007 8.3). Also quoted ("+CPIN: \"READY\"", some Wavecom). */
+/* "+CPIN: <code>" (27.007 8.3). Also quoted ("+CPIN: \"READY\""). */
 int at_parse_cpin(const char *line, struct at_cpin *ret);
 
 /* A network or modem clock reading. */
@@ -209,8 +210,8 @@ struct at_time {
         int tz_quarters; /* offset from UTC in quarter hours, 27.007 8.15 */
         int dst;         /* daylight saving adjustment in hours (0-2), -1 if absent */
 };
-/* "+CCLK: \"yy/MM/dd,hh:mm:ss±zz\"" (27.007 8.15); the zone is optional (SIM800 without
- * AT+CLTS gives none) and zz counts quarter hours. */
+/* "+CCLK: \"yy/MM/dd,hh:mm:ss±zz\"" (27.007 8.15); the zone is optional (some modems
+ * leave it out) and zz counts quarter hours. */
 int at_parse_cclk(const char *line, struct at_time *ret);
 /* "+CTZV: <tz>" (27.007 8.41), tz in quarter hours, signed or quoted ("+CTZV: \"+08\""). */
 int at_parse_ctzv(const char *line, struct at_time *ret);

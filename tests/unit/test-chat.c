@@ -731,7 +731,7 @@ static void test_vendor_and_command_finals(void **state)
 {
         struct harness h;
         h_init(&h);
-        /* ZTE MF190 answers unknown commands with COMMAND NOT SUPPORT and no ERROR. */
+        /* A vendor final (ZTE-style COMMAND NOT SUPPORT) added to the table. */
         assert_int_equal(at_chat_add_final(h.chat, "COMMAND NOT SUPPORT", false, AT_STATUS_ERROR),
                          0);
         assert_int_equal(at_chat_add_final(h.chat, "", false, AT_STATUS_ERROR), -EINVAL);
@@ -739,7 +739,7 @@ static void test_vendor_and_command_finals(void **state)
         struct at_chat_cmd zte = { .text = "AT^SYSCFG?", .prefix = "^SYSCFG:" };
         h_send(&h, &zte);
         h_rx(&h, "\r\nCOMMAND NOT SUPPORT\r\n");
-        /* Some SIMCom firmwares send +CPIN: READY and never OK. */
+        /* Modems that send +CPIN: READY and never OK (reported in the issue). */
         struct at_chat_cmd cpin = {
                 .text = "AT+CPIN?", .prefix = "+CPIN:", .flags = AT_CMD_PREFIX_IS_FINAL
         };
@@ -817,7 +817,7 @@ static void test_garbage_nul_long_lines(void **state)
 
 static void test_urc_flood_does_not_starve(void **state)
 {
-        /* A Huawei E173 with ^RSSI, ^HCSQ and ^MODE several times a second (Claro MX). */
+        /* Huawei-style ^RSSI/^HCSQ noise several times a second. */
         struct harness h;
         int urcs = 0;
         h_init(&h);

@@ -22,7 +22,7 @@ static void test_cmgs(void **state)
                 { "+CMGS: 12", 0, 12 },
                 { "+CMGS: 0", 0, 0 },
                 { "+CMGS: 255", 0, 255 },
-                { "+CMGS:7", 0, 7 },                             /* SIM800 sometimes */
+                { "+CMGS:7", 0, 7 },                             /* no space */
                 { "+CMGS: 44,\"26/11/27,14:05:33-24\"", 0, 44 }, /* with <scts> */
                 { "+CMGS: 256", -EBADMSG, 0 },
                 { "+CMGS: ", -EBADMSG, 0 },
@@ -48,7 +48,7 @@ static void test_cmti_cdsi(void **state)
         assert_int_equal(at_parse_cmti("+CMTI: \"ME\", 27", &r), 0);
         assert_string_equal(r.mem, "ME");
         assert_int_equal(r.index, 27);
-        assert_int_equal(at_parse_cmti("+CMTI: SM,4", &r), 0); /* unquoted, Wavecom */
+        assert_int_equal(at_parse_cmti("+CMTI: SM,4", &r), 0); /* unquoted */
         assert_int_equal(r.index, 4);
         assert_int_equal(at_parse_cdsi("+CDSI: \"SR\",1", &r), 0);
         assert_string_equal(r.mem, "SR");
@@ -75,16 +75,16 @@ static const struct hdr_case hdr_cases[] = {
         { at_parse_cmt, "+CMT: ,38", 0, -1, -1, "", 38 },
         { at_parse_cmt, "+CMT: \"\",38", 0, -1, -1, "", 38 },
         { at_parse_cmt, "+CMT: \"Clinica\",24", 0, -1, -1, "Clinica", 24 },
-        { at_parse_cmt, "+CMT: 22", 0, -1, -1, "", 22 }, /* Wavecom without <alpha> */
+        { at_parse_cmt, "+CMT: 22", 0, -1, -1, "", 22 }, /* without <alpha> */
         { at_parse_cmt, "+CMT: ,", -EBADMSG, 0, 0, "", 0 },
         { at_parse_cmt, "+CMT: a,b,c", -EBADMSG, 0, 0, "", 0 },
         { at_parse_cds, "+CDS: 26", 0, -1, -1, "", 26 },
-        { at_parse_cds, "+CDS: ,26", 0, -1, -1, "", 26 }, /* Huawei E3131 */
+        { at_parse_cds, "+CDS: ,26", 0, -1, -1, "", 26 }, /* empty first field */
         { at_parse_cds, "+CDS: 1,26", -EBADMSG, 0, 0, "", 0 },
         { at_parse_cds, "+CDS: ", -EBADMSG, 0, 0, "", 0 },
         { at_parse_cmgl, "+CMGL: 0,1,,38", 0, 0, 1, "", 38 },
         { at_parse_cmgl, "+CMGL: 5,0,\"Ana\",22", 0, 5, 0, "Ana", 22 },
-        /* UCS2 name in hex (ZTE MF190 with +CSCS="UCS2"): kept as given. */
+        /* UCS2 name in hex (+CSCS="UCS2"): kept as given. */
         { at_parse_cmgl, "+CMGL: 1,1,\"004A006F00730065\",22", 0, 1, 1, "004A006F00730065", 22 },
         { at_parse_cmgl, "+CMGL: 3,0,30", 0, 3, 0, "", 30 },             /* no <alpha> field */
         { at_parse_cmgl, "+CMGL: 4,,,22", 0, 4, -1, "", 22 },            /* no status either */
@@ -96,7 +96,7 @@ static const struct hdr_case hdr_cases[] = {
         { at_parse_cmgl, "+CMGL: 1,1,,-3", -EBADMSG, 0, 0, "", 0 },
         { at_parse_cmgr, "+CMGR: 0,,40", 0, -1, 0, "", 40 },
         { at_parse_cmgr, "+CMGR: 1,\"Juan\",40", 0, -1, 1, "Juan", 40 },
-        { at_parse_cmgr, "+CMGR: ,,22", 0, -1, -1, "", 22 }, /* ZTE MF190 */
+        { at_parse_cmgr, "+CMGR: ,,22", 0, -1, -1, "", 22 }, /* no status, no name */
         { at_parse_cmgr, "+CMGR: 1,22", 0, -1, 1, "", 22 },
         { at_parse_cmgr, "+CMGR: 22", 0, -1, -1, "", 22 },
         { at_parse_cmgr, "+CMGR: 0,,", -EBADMSG, 0, 0, "", 0 },
@@ -164,7 +164,7 @@ static void test_cnmi_support(void **state)
         assert_int_equal(c.bm, 0x5);
         assert_int_equal(c.ds, 0x7);
         assert_int_equal(c.bfr, 0x3);
-        /* Huawei E1550: only three lists and one of them a single value. */
+        /* Only three lists, one of them a single value. */
         assert_int_equal(at_parse_cnmi_support("+CNMI: (0,1,2),(0,1,2,3),(0)", &c), 0);
         assert_int_equal(c.mode, 0x7);
         assert_int_equal(c.bm, 0x1);
@@ -336,7 +336,7 @@ static void test_clock_and_network_time(void **state)
         assert_int_equal(t.sec, 1);
         assert_true(t.has_tz);
         assert_int_equal(t.tz_quarters, -24);
-        assert_int_equal(at_parse_cclk("+CCLK: \"04/01/01,00:00:49+22\"", &t), 0); /* India */
+        assert_int_equal(at_parse_cclk("+CCLK: \"04/01/01,00:00:49+22\"", &t), 0); /* UTC+5:30 */
         assert_int_equal(t.tz_quarters, 22);
         assert_int_equal(at_parse_cclk("+CCLK: \"26/11/27,14:06:01\"", &t), 0);
         assert_false(t.has_tz);
@@ -381,7 +381,7 @@ static void test_identity(void **state)
         } t[] = {
                 { "867962041234567", 0, "867962041234567" },
                 { "+CGSN: 867962041234567", 0, "867962041234567" },
-                { "+CGSN: \"867962041234567\"", 0, "867962041234567" }, /* SIM7600 */
+                { "+CGSN: \"867962041234567\"", 0, "867962041234567" }, /* quoted */
                 { "334020123456789", 0, "334020123456789" },
                 { "+QCCID: 89520201234567890123", 0, "89520201234567890123" },
                 { "^ICCID: 8952020123456789012F", 0, "8952020123456789012F" },
