@@ -62,6 +62,8 @@ PROGS     := $(patsubst daemon/main-%.c,$(B)/%,$(MAIN_SRC)) $(if $(SIM_SRC),$(B)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
+.SECONDARY:
+.DELETE_ON_ERROR:
 .PHONY: all check test unit asan deps fuzz bench install clean format format-check demo
 all: $(PROGS) $(UNIT_BINS)
 
