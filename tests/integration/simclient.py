@@ -12,6 +12,7 @@ import time
 import tty
 
 FINALS = ("OK", "ERROR", "+CME ERROR", "+CMS ERROR", "NO CARRIER")
+BOOT_LINES = ("RDY", "Call Ready", "SMS Ready")
 
 
 class Fail(Exception):
@@ -71,9 +72,11 @@ class Modem:
             if raw.strip():
                 return raw.strip()
 
-    def cmd(self, command, timeout=None, urc_prefixes=("+CMTI", "+CMT:", "+CDS", "^")):
-        """Sends command; returns (info lines, final). URCs seen meanwhile go to self.urcs."""
+    def cmd(self, command, timeout=None):
+        """Sends command; returns (info lines, final). Unsolicited lines seen meanwhile (a
+        "+X:" line whose name is not the command's, or a bare boot line) go to self.urcs."""
         self.write(command + "\r")
+        name = command[2:].split("=")[0].split("?")[0].upper()
         info = []
         while True:
             l = self.line(timeout)
@@ -81,9 +84,10 @@ class Modem:
                 continue
             if l.startswith(FINALS):
                 return info, l
-            if l.startswith(urc_prefixes) and not command.startswith("AT+CMG"):
+            prefix = l.split(":")[0] if ":" in l and l[0] in "+^" else None
+            if (prefix and prefix != name and not name.startswith("+CMG")) or l in BOOT_LINES:
                 self.urcs.append(l)
-                if l.startswith(("+CMT:", "+CDS:")):
+                if prefix in ("+CMT", "+CDS"):
                     self.urcs.append(self.line(timeout))
                 continue
             info.append(l)
@@ -96,6 +100,12 @@ class Modem:
     def send_pdu(self, hexpdu, tpdu_len, timeout=None):
         """AT+CMGS in PDU mode; returns (info, final)."""
         self.write("AT+CMGS=%d\r" % tpdu_len)
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while b">" not in self.buf and b"ERROR" not in self.buf:
+            if not self._fill(deadline):
+                raise Fail("%s: no prompt; got %r" % (self.path, self.buf))
+        if b">" not in self.buf:  # refused before the prompt
+            return [], self.line(timeout)
         self.read_until(b">", timeout)
         self.write(hexpdu + "\x1a")
         info = []
