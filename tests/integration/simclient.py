@@ -9,6 +9,7 @@ import select
 import subprocess
 import sys
 import time
+import termios
 import tty
 
 FINALS = ("OK", "ERROR", "+CME ERROR", "+CMS ERROR", "NO CARRIER")
@@ -29,7 +30,7 @@ class Modem:
         self.path = path
         self.timeout = timeout
         self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
-        tty.setraw(self.fd)
+        tty.setraw(self.fd, termios.TCSANOW)  # keep what the modem said before we came
         self.buf = b""
         self.urcs = []
 
