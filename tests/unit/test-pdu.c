@@ -317,6 +317,55 @@ static const struct vector vectors[] = {
                   .ud = { 0xC8, 0x34 },
                   .text = "Hi" },
         },
+        {
+                /* A Huawei E1752's +CMGL listing on a French network (from a gammu
+                 * debug log): "Test" from an international number. */
+                "deliver France via Huawei E1752",
+                "07913366003051F5040B913366304381F900005180719120348004D4F29C0E",
+                SMS_DIR_MT,
+                { .type = SMS_TYPE_DELIVER,
+                  .smsc = { "+33660003155", SMS_TON_INTERNATIONAL, 1 },
+                  .addr = { "+33660334189", SMS_TON_INTERNATIONAL, 1 },
+                  .first_octet = 0x04,
+                  .msg_class = -1,
+                  .validity_minutes = -1,
+                  .scts = { 2015, 8, 17, 19, 2, 43, 8 },
+                  .ud_len = 4,
+                  .text = "Test" },
+        },
+        {
+                /* Alphanumeric sender as a French network delivers it (chan-dongle issue
+                 * data): type D1 (numbering plan 1, not 0) and TP-SRI set. */
+                "deliver France alphanumeric type D1",
+                "07913396050066F1240ED1D365D1397542890000619003815474801ED7309B5E968388EFF2BA3C"
+                "07A5E7A030E82C2F87E9A0733D0F0A01",
+                SMS_DIR_MT,
+                { .type = SMS_TYPE_DELIVER,
+                  .smsc = { "+33695000661", SMS_TON_INTERNATIONAL, 1 },
+                  .addr = { "SKENSNPD", SMS_TON_ALPHANUMERIC, 1 },
+                  .first_octet = 0x24,
+                  .msg_class = -1,
+                  .validity_minutes = -1,
+                  .scts = { 2016, 9, 30, 18, 45, 47, 8 },
+                  .ud_len = 27,
+                  .text = "Walter Doekes is a great guy !" },
+        },
+        {
+                /* The same sender through a Portuguese network: type D0, +01:00. */
+                "deliver Portugal alphanumeric type D0",
+                "0791539111161616040ED0D365D1397542890000619003812044401ED7309B5E968388EFF2BA3C"
+                "07A5E7A030E82C2F87E9A0733D0F0A01",
+                SMS_DIR_MT,
+                { .type = SMS_TYPE_DELIVER,
+                  .smsc = { "+351911616161", SMS_TON_INTERNATIONAL, 1 },
+                  .addr = { "SKENSNPD", SMS_TON_ALPHANUMERIC, 0 },
+                  .first_octet = 0x04,
+                  .msg_class = -1,
+                  .validity_minutes = -1,
+                  .scts = { 2016, 9, 30, 18, 2, 44, 4 },
+                  .ud_len = 27,
+                  .text = "Walter Doekes is a great guy !" },
+        },
 };
 
 static void check_time(const struct sms_time *got, const struct sms_time *want)
@@ -431,6 +480,21 @@ static void test_reencode_deliver_italy(void **state)
         assert_int_equal(sms_deliver_encode(vectors[3].want.text, "+393472665618", &o, parts, 1),
                          1);
         assert_part_hex(&parts[0], vectors[3].hex, 8);
+}
+
+static void test_reencode_real_networks(void **state)
+{
+        struct sms_deliver_opts o = { .smsc = "+33660003155",
+                                      .scts = { 2015, 8, 17, 19, 2, 43, 8 } };
+        const struct vector *fr = &vectors[ARRAY_SIZE(vectors) - 3];
+        const struct vector *pt = &vectors[ARRAY_SIZE(vectors) - 1];
+
+        assert_int_equal(sms_deliver_encode("Test", "+33660334189", &o, parts, 1), 1);
+        assert_part_hex(&parts[0], fr->hex, 8);
+        o.smsc = "+351911616161";
+        o.scts = pt->want.scts;
+        assert_int_equal(sms_deliver_encode(pt->want.text, "SKENSNPD", &o, parts, 1), 1);
+        assert_part_hex(&parts[0], pt->hex, 8);
 }
 
 static void test_reencode_status_report_uk(void **state)
@@ -748,6 +812,26 @@ static void test_submit_options(void **state)
         assert_string_equal(p.addr.number, "0445512345678");
         assert_int_equal(p.addr.ton, SMS_TON_UNKNOWN);
 
+        /* TS 23.038 4 general group: class in bits 1-0 with bit 4 set, in both alphabets. */
+        for (int c = -1; c <= 3; c++) {
+                static const char *const texts[] = { "Hola", "Hola \xf0\x9f\x98\x80" };
+
+                for (int u = 0; u < 2; u++) {
+                        struct sms_submit_opts oc = no_opts;
+
+                        oc.msg_class = c;
+                        assert_int_equal(
+                                sms_submit_encode(texts[u], "+525512345678", &oc, parts, 1, NULL),
+                                1);
+                        assert_int_equal(parts[0].pdu[12],
+                                         (u ? 0x08 : 0x00) | (c >= 0 ? 0x10 | c : 0));
+                        assert_int_equal(sms_pdu_decode(parts[0].pdu, parts[0].len, SMS_DIR_MO, &p),
+                                         0);
+                        assert_int_equal(p.msg_class, c);
+                        assert_string_equal(p.text, texts[u]);
+                }
+        }
+
         /* Service codes keep '*' and '#' (semi-octets A and B). */
         assert_int_equal(sms_submit_encode("saldo", "*133#", &no_opts, parts, 1, NULL), 1);
         assert_int_equal(sms_pdu_decode(parts[0].pdu, parts[0].len, SMS_DIR_MO, &p), 0);
@@ -806,6 +890,7 @@ int main(void)
                 cmocka_unit_test(test_decode_vectors),
                 cmocka_unit_test(test_reencode_submit_hellohello),
                 cmocka_unit_test(test_reencode_deliver_italy),
+                cmocka_unit_test(test_reencode_real_networks),
                 cmocka_unit_test(test_reencode_status_report_uk),
                 cmocka_unit_test(test_reencode_submit_concat),
                 cmocka_unit_test(test_reencode_alnum_senders),
