@@ -6,15 +6,10 @@
 #include "at/charset.h"
 #include "at/pdu-internal.h"
 
-#define CHAR_UNITS_MAX  (CHARSET_FOLD_MAX * 2) /* septets of one folded character */
-#define TOA_INTL        0x91 /* TS 23.040 9.1.2.5: international, ISDN numbering plan */
-#define TOA_UNKNOWN     0x81 /* unknown type, ISDN plan: what modems send for national */
-#define TOA_ALNUM       0xD0 /* alphanumeric, no numbering plan */
-#define ADDR_OCTETS_MAX 12   /* length, type and 10 octets of digits */
-#define PREFIX_MAX      (ADDR_OCTETS_MAX + 1 + 1 + ADDR_OCTETS_MAX + 1 + 1 + 7)
-#define UDH_CONCAT8     6 /* UDHL 05, IEI 00, IEDL 03, ref, total, seq */
-#define UDH_CONCAT16    7 /* UDHL 06, IEI 08, IEDL 04, ref hi, ref lo, total, seq */
-#define TZ_SIGN         0x08
+#define CHAR_UNITS_MAX (CHARSET_FOLD_MAX * 2) /* septets of one folded character */
+#define PREFIX_MAX     (SMS_ADDR_OCTETS_MAX + 1 + 1 + SMS_ADDR_OCTETS_MAX + 1 + 1 + 7)
+#define UDH_CONCAT8    6 /* UDHL 05, IEI 00, IEDL 03, ref, total, seq */
+#define UDH_CONCAT16   7 /* UDHL 06, IEI 08, IEDL 04, ref hi, ref lo, total, seq */
 
 #define FO_SUBMIT         0x01
 #define FO_DELIVER        0x00
@@ -152,139 +147,6 @@ int sms_text_analyze_ref(const char *utf8, bool translit, bool ref16,
 int sms_text_analyze(const char *utf8, bool translit, struct sms_text_info *ret_info)
 {
         return sms_text_analyze_ref(utf8, translit, false, ret_info);
-}
-
-/* TS 23.040 9.1.2.5, 7-bit packed sender name such as "TELCEL". */
-static int put_alnum(const char *name, uint8_t *out)
-{
-        uint8_t sept[SMS_ALNUM_MAX + 1];
-        size_t n = 0;
-
-        for (const char *s = name; *s;) {
-                uint8_t u[CHAR_UNITS_MAX];
-                uint32_t cp;
-                bool folded = false;
-                int k = charset_utf8_next(s, &cp);
-
-                if (k < 0)
-                        return sms_pdu_fail(-EINVAL, "invalid UTF-8 in address at byte %zu",
-                                            (size_t)(s - name));
-                s += k;
-                k = gsm_units(cp, false, u, &folded);
-                if (k < 0)
-                        return sms_pdu_fail(
-                                -EINVAL, "alphanumeric address \"%s\" has U+%04X, not in GSM 7-bit",
-                                name, cp);
-                if (n + k > SMS_ALNUM_MAX)
-                        return sms_pdu_fail(-EINVAL,
-                                            "alphanumeric address \"%s\" exceeds %d GSM characters",
-                                            name, SMS_ALNUM_MAX);
-                memcpy(sept + n, u, k);
-                n += k;
-        }
-        out[0] = (n * 7 + 3) / 4; /* semi-octets used */
-        out[1] = TOA_ALNUM;
-        memset(out + 2, 0, charset_septets_octets(n));
-        charset_septets_pack(sept, n, 0, out + 2);
-        return 2 + charset_septets_octets(n);
-}
-
-static int digit_value(char ch)
-{
-        if (ch >= '0' && ch <= '9')
-                return ch - '0';
-        if (ch == '*')
-                return 0x0A;
-        if (ch == '#')
-                return 0x0B;
-        return -1;
-}
-
-/* Writes an address: TP form (length in semi-octets) or, when smsc, the TS 24.011
- * form (length in octets, type octet included). "+" makes it international. Anything
- * else than digits, '*' and '#' is alphanumeric, which only alnum_ok allows. Returns
- * the octets written or -EINVAL. */
-static int put_address(const char *num, bool smsc, bool alnum_ok, const char *what, uint8_t *out)
-{
-        const char *d = num;
-        uint8_t toa = TOA_UNKNOWN;
-        size_t n;
-
-        if (!num || !*num)
-                return sms_pdu_fail(-EINVAL, "%s is empty", what);
-        if (*d == '+') {
-                toa = TOA_INTL;
-                d++;
-        }
-        for (n = 0; d[n]; n++) {
-                if (digit_value(d[n]) >= 0)
-                        continue;
-                if (alnum_ok)
-                        return put_alnum(num, out);
-                return sms_pdu_fail(-EINVAL, "%s \"%s\" has a non-digit character at byte %zu",
-                                    what, num, (size_t)(d - num) + n);
-        }
-        if (n == 0 && alnum_ok)
-                return put_alnum(num, out); /* a lone "+" */
-        if (n == 0 || n > SMS_ADDR_DIGITS_MAX)
-                return sms_pdu_fail(-EINVAL, "%s \"%s\" has %zu digits, expected 1 to %d", what,
-                                    num, n, SMS_ADDR_DIGITS_MAX);
-        out[0] = smsc ? 1 + (n + 1) / 2 : n;
-        out[1] = toa;
-        for (size_t i = 0; i < n; i += 2) {
-                int hi = i + 1 < n ? digit_value(d[i + 1]) : 0x0F; /* F fills an odd count */
-
-                out[2 + i / 2] = digit_value(d[i]) | hi << 4;
-        }
-        return 2 + (n + 1) / 2;
-}
-
-static int put_smsc(const char *smsc, uint8_t *out)
-{
-        if (!smsc || !*smsc) {
-                out[0] = 0; /* TS 27.005 3.1: the modem uses its stored SMSC */
-                return 1;
-        }
-        return put_address(smsc, true, false, "SMSC address", out);
-}
-
-static uint8_t swapped_bcd(unsigned v)
-{
-        return (v / 10) | (v % 10) << 4;
-}
-
-/* TS 23.040 9.2.3.11. Years 2000-2099 or 0-99; zero months and days pass as SIMs
- * store them, so decode and encode agree. */
-static int put_time(const struct sms_time *t, const char *what, uint8_t *out)
-{
-        unsigned y = t->year >= 2000 ? t->year - 2000u : t->year;
-        int q = t->tz_quarters;
-
-        if (y > 99 || t->month > 12 || t->day > 31 || t->hour > 23 || t->minute > 59 ||
-            t->second > 59 || q < -79 || q > 79)
-                return sms_pdu_fail(-EINVAL, "%s %u-%02u-%02u %02u:%02u:%02u tz %d out of range",
-                                    what, t->year, t->month, t->day, t->hour, t->minute, t->second,
-                                    q);
-        out[0] = swapped_bcd(y);
-        out[1] = swapped_bcd(t->month);
-        out[2] = swapped_bcd(t->day);
-        out[3] = swapped_bcd(t->hour);
-        out[4] = swapped_bcd(t->minute);
-        out[5] = swapped_bcd(t->second);
-        out[6] = swapped_bcd(q < 0 ? -q : q) | (q < 0 ? TZ_SIGN : 0);
-        return 7;
-}
-
-/* TS 23.040 9.2.3.12.1, rounded up to the next value the format can express. */
-static int relative_vp(int minutes)
-{
-        if (minutes <= 12 * 60)
-                return (minutes + 4) / 5 - 1;
-        if (minutes <= 24 * 60)
-                return 143 + (minutes - 12 * 60 + 29) / 30;
-        if (minutes <= 30 * 24 * 60)
-                return 166 + (minutes + 24 * 60 - 1) / (24 * 60);
-        return 192 + (minutes + 7 * 24 * 60 - 1) / (7 * 24 * 60);
 }
 
 /* What every part of one message shares. */
@@ -454,7 +316,7 @@ int sms_submit_encode(const char *utf8, const char *to, const struct sms_submit_
         r = check_parts(&e.plan, parts, max_parts);
         if (r < 0)
                 return r;
-        n = put_smsc(opts->smsc, x);
+        n = sms_pdu_put_smsc(opts->smsc, x);
         if (n < 0)
                 return n;
         e.smsc_len = n;
@@ -462,7 +324,7 @@ int sms_submit_encode(const char *utf8, const char *to, const struct sms_submit_
         *x++ = FO_SUBMIT | (opts->validity_minutes ? FO_VPF_RELATIVE : 0) |
                (opts->status_report ? FO_SR : 0);
         *x++ = opts->mr;
-        n = put_address(to, false, false, "destination", x);
+        n = sms_pdu_put_address(to, false, "destination", x);
         if (n < 0)
                 return n;
         x += n;
@@ -470,7 +332,7 @@ int sms_submit_encode(const char *utf8, const char *to, const struct sms_submit_
         *x++ = (e.plan.info.charset == SMS_CHARSET_UCS2 ? DCS_UCS2 : 0) |
                (opts->msg_class >= 0 ? DCS_CLASS_PRESENT | opts->msg_class : 0);
         if (opts->validity_minutes)
-                *x++ = relative_vp(opts->validity_minutes);
+                *x++ = sms_pdu_relative_vp(opts->validity_minutes);
         e.prefix_len = x - e.prefix;
         e.translit = opts->translit;
         e.ref16 = opts->ref16;
@@ -500,19 +362,19 @@ int sms_deliver_encode(const char *utf8, const char *from, const struct sms_deli
         r = check_parts(&e.plan, parts, max_parts);
         if (r < 0)
                 return r;
-        n = put_smsc(opts->smsc, x);
+        n = sms_pdu_put_smsc(opts->smsc, x);
         if (n < 0)
                 return n;
         e.smsc_len = n;
         x += n;
         *x++ = FO_DELIVER | FO_MMS | (opts->status_report_ind ? FO_SR : 0);
-        n = put_address(from, false, true, "originator", x);
+        n = sms_pdu_put_address(from, true, "originator", x);
         if (n < 0)
                 return n;
         x += n;
         *x++ = 0; /* TP-PID */
         *x++ = e.plan.info.charset == SMS_CHARSET_UCS2 ? DCS_UCS2 : 0;
-        n = put_time(&opts->scts, "TP-SCTS", x);
+        n = sms_pdu_put_time(&opts->scts, "TP-SCTS", x);
         if (n < 0)
                 return n;
         x += n;
@@ -537,21 +399,21 @@ int sms_status_report_encode(uint8_t mr, const char *recipient, const struct sms
 
         if (!scts || !discharge || !ret_part)
                 return sms_pdu_fail(-EINVAL, "invalid arguments to sms_status_report_encode");
-        n = put_smsc(smsc, pdu);
+        n = sms_pdu_put_smsc(smsc, pdu);
         if (n < 0)
                 return n;
         o = smsc_len = n;
         pdu[o++] = FO_STATUS_REPORT | FO_MMS;
         pdu[o++] = mr;
-        n = put_address(recipient, false, false, "recipient", pdu + o);
+        n = sms_pdu_put_address(recipient, false, "recipient", pdu + o);
         if (n < 0)
                 return n;
         o += n;
-        n = put_time(scts, "TP-SCTS", pdu + o);
+        n = sms_pdu_put_time(scts, "TP-SCTS", pdu + o);
         if (n < 0)
                 return n;
         o += n;
-        n = put_time(discharge, "TP-DT", pdu + o);
+        n = sms_pdu_put_time(discharge, "TP-DT", pdu + o);
         if (n < 0)
                 return n;
         o += n;
