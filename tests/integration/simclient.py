@@ -192,6 +192,8 @@ def run(main):
     try:
         main()
     except Fail as e:
+        import traceback
+        traceback.print_exc()
         print("FAIL:", e, file=sys.stderr)
         sys.exit(1)
     print("all checks passed")

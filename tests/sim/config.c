@@ -84,13 +84,14 @@ static int modem_set(struct sim_modem *m, const char *key, const char *value, co
         if (strcmp(key, "path") == 0)
                 return copy(m->link, sizeof(m->link), value, key, where);
         if (strcmp(key, "dialect") == 0) {
-                m->dialect = sim_dialect_find(value);
-                if (!m->dialect) {
+                const struct sim_dialect *d = sim_dialect_find(value);
+                if (!d) {
                         log_error("%s: unknown dialect '%s' (standard, huawei, simcom, me-only, "
                                   "nospace)",
                                   where, value);
                         return -EINVAL;
                 }
+                m->dialect = d;
                 return 0;
         }
         if (strcmp(key, "number") == 0)
