@@ -366,8 +366,31 @@ static int relative_minutes(uint8_t vp)
         return (vp - 192) * 7 * 24 * 60;
 }
 
+/* TS 23.040 9.2.3.12.3: the enhanced format's functionality indicator says how the
+ * rest reads: 1 a relative octet, 2 seconds (0-255), 3 swapped BCD hh mm ss; rounded up
+ * to minutes. An extension bit moves the value one octet on. -1 for none or unknown. */
+static int enhanced_minutes(const uint8_t *vp)
+{
+        const uint8_t *v = vp + 1 + !!(vp[0] & 0x80);
+
+        switch (vp[0] & 0x07) {
+        case 1:
+                return relative_minutes(v[0]);
+        case 2:
+                return v[0] ? (v[0] + 59) / 60 : -1;
+        case 3:
+                for (int i = 0; i < 3; i++)
+                        if ((v[i] & 0x0F) > 9 || (v[i] >> 4) > 9)
+                                return -1; /* garbage in an optional field: no validity */
+                return ((v[0] & 0x0F) * 10 + (v[0] >> 4)) * 60 + (v[1] & 0x0F) * 10 + (v[1] >> 4) +
+                       (v[2] != 0);
+        default:
+                return -1;
+        }
+}
+
 /* TP-VP per TP-VPF (TS 23.040 9.2.3.12): relative is one octet, absolute and enhanced
- * are seven. Of the enhanced formats (9.2.3.12.3) only the relative one is read. */
+ * are seven. */
 static int read_validity(struct cursor *c, struct sms_pdu *p)
 {
         int r;
@@ -389,8 +412,7 @@ static int read_validity(struct cursor *c, struct sms_pdu *p)
                 r = need(c, 7, "TP-Validity-Period");
                 if (r < 0)
                         return r;
-                if ((c->buf[c->pos] & 0x07) == 1)
-                        p->validity_minutes = relative_minutes(c->buf[c->pos + 1]);
+                p->validity_minutes = enhanced_minutes(c->buf + c->pos);
                 c->pos += 7;
                 return 0;
         default:
