@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct bank;
 struct store;
 struct config;
 struct at_modem_send_result; /* at/modem.h */
