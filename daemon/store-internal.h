@@ -18,6 +18,7 @@ enum store_stmt_id {
         STMT_PART_SENT,
         STMT_PART_FAILED,
         STMT_PART_RETRY,
+        STMT_PART_UNKNOWN, /* added by the bank's helper for store_part_unknown() */
         STMT_PART_STATE,
         STMT_PART_GET,
         STMT_REPORT_FIND,

@@ -358,6 +358,16 @@ int store_part_retry(struct store *s, int64_t part_id, int64_t next_attempt, con
                            part_id, next_attempt, error, now, "mark part for retry");
 }
 
+/* The modem's answer left the outcome open (docs/store.md "Exactly once", rule 4, reached
+ * without a crash): like the settling at open, but for one part and with the reason. */
+int store_part_unknown(struct store *s, int64_t part_id, const char *error, int64_t now)
+{
+        return end_attempt(s, STMT_PART_UNKNOWN,
+                           "UPDATE outgoing_parts SET state = 'unknown', error = ?2, updated = ?3"
+                           " WHERE id = ?1 AND state = 'sending'",
+                           part_id, 0, error, now, "mark part unknown");
+}
+
 /* TS 23.040 9.2.3.15: 0x00-0x1F completed, 0x20-0x3F still trying, 0x40-0x7F failed (and the
  * reserved values above, which 9.2.3.15 says to treat as "service rejected"). */
 static const char *report_state(unsigned status)

@@ -150,12 +150,16 @@ int store_next_parts(struct store *s, int64_t now, unsigned limit, store_part_cb
  *   sent:    sending -> sent with the TP-MR of +CMGS.
  *   failed:  sending -> failed, with the error text.
  *   retry:   sending -> retry, due again at next_attempt, with the error text.
+ *   unknown: sending -> unknown, with the error text: the modem took the PDU and then gave
+ *            no clear answer (a reset or a time-out after the PDU), so it may have been sent; it
+ *            is not resent (the crash rule of docs/store.md, reached without a crash).
  * -ESTALE when the part is not in the state required, -ENOENT when there is no such part. */
 int store_part_sending(struct store *s, int64_t part_id, int64_t modem_id, int64_t now);
 int store_part_sent(struct store *s, int64_t part_id, unsigned mr, int64_t now);
 int store_part_failed(struct store *s, int64_t part_id, const char *error, int64_t now);
 int store_part_retry(struct store *s, int64_t part_id, int64_t next_attempt, const char *error,
                      int64_t now);
+int store_part_unknown(struct store *s, int64_t part_id, const char *error, int64_t now);
 
 /* Reads one part's state (for tests and puentectl): fills *ret (text and pdu are NULL). */
 int store_part_get(struct store *s, int64_t part_id, struct store_part *ret);
