@@ -108,7 +108,8 @@ struct sms_pdu {
         bool status_report; /* TP-SRR (SUBMIT) / TP-SRI (DELIVER) */
         bool more_messages; /* DELIVER: TP-MMS == 0 */
         bool reply_path;
-        int validity_minutes;      /* SUBMIT relative validity, -1 none or not relative */
+        int validity_minutes;      /* SUBMIT relative or enhanced validity, minutes rounded
+                                    * up; -1 when none or absolute (see validity_abs) */
         struct sms_time scts;      /* DELIVER, STATUS-REPORT */
         struct sms_time discharge; /* STATUS-REPORT: TP-DT */
         uint8_t status;            /* STATUS-REPORT: TP-ST */

@@ -857,6 +857,47 @@ static void test_submit_options(void **state)
         assert_int_equal(parts[0].pdu[7], 0xFB);
 }
 
+static void test_deliver_options(void **state)
+{
+        struct sms_deliver_opts o = { .smsc = "+5255000000",
+                                      .scts = MX_TIME,
+                                      .status_report_ind = true,
+                                      .force_ucs2 = true };
+        struct sms_pdu p;
+        char text[200];
+
+        assert_int_equal(sms_deliver_encode("Hola", "TELCEL", &o, parts, 1), 1);
+        assert_int_equal(sms_pdu_decode(parts[0].pdu, parts[0].len, SMS_DIR_MT, &p), 0);
+        assert_int_equal(p.charset, SMS_CHARSET_UCS2);
+        assert_int_equal(p.dcs, 0x08);
+        assert_true(p.status_report);
+        assert_false(p.more_messages);
+        assert_string_equal(p.text, "Hola");
+        assert_string_equal(p.addr.number, "TELCEL");
+        assert_string_equal(p.smsc.number, "+5255000000");
+        assert_int_equal(parts[0].pdu[7], 0x24); /* SRI | MMS after 7 octets of SMSC */
+
+        /* 153 septets fit one plain message: the reference size matters only for parts. */
+        memset(text, 'x', 153);
+        text[153] = '\0';
+        o = (struct sms_deliver_opts){ .scts = MX_TIME, .ref16 = true, .ref = 0xBEEF };
+        assert_int_equal(sms_deliver_encode(text, "+525512345678", &o, parts, 2), 1);
+        assert_int_equal(sms_deliver_encode(text, "+525512345678", NULL, parts, 2), 1);
+
+        /* 161 septets with a 16-bit reference: 152 + 9. */
+        memset(text, 'x', 161);
+        text[161] = '\0';
+        assert_int_equal(sms_deliver_encode(text, "+525512345678", &o, parts, 2), 2);
+        assert_int_equal(sms_pdu_decode(parts[1].pdu, parts[1].len, SMS_DIR_MT, &p), 0);
+        assert_true(p.concat.present);
+        assert_true(p.concat.ref16);
+        assert_int_equal(p.concat.ref, 0xBEEF);
+        assert_int_equal(p.concat.seq, 2);
+        assert_int_equal(p.concat.total, 2);
+        assert_string_equal(p.text, "xxxxxxxxx");
+        assert_int_equal(p.udh_len, 7);
+}
+
 /* Every proper prefix of every vector is -EBADMSG naming a truncation, except the one
  * that ends right after TP-ST of a status report (TP-PI and on are optional). Padding
  * after a complete PDU is ignored. */
@@ -915,6 +956,7 @@ int main(void)
                 cmocka_unit_test(test_validity_encode),
                 cmocka_unit_test(test_submit_vp_formats),
                 cmocka_unit_test(test_submit_options),
+                cmocka_unit_test(test_deliver_options),
                 cmocka_unit_test(test_truncations),
         };
 
