@@ -5,7 +5,7 @@
 sim_start -m "m1=$T/m1" -m "m2=$T/m2,number=+5215500000099" -p "+5215512345678,name=ana"
 
 py "$T" <<'PY'
-import sys
+import sys, time
 from simclient import *
 T = sys.argv[1]
 
@@ -83,6 +83,16 @@ def main():
     check("".join(d["text"] for d in got) == long, "multipart +CMT")
     info, final = m.cmd("AT+CNMA")
     check(final == "+CMS ERROR: 340", "CNMA without +CMT -> " + final)
+    # an unacknowledged +CMT comes again after the network's time-out
+    ctl(T + "/ctl", "cnma-timeout", "300")
+    ctl(T + "/ctl", "send", "+5215512345678", "m1", "sin acuse")
+    first = decode_deliver(m.urc("+CMT:")[1])
+    t0 = time.monotonic()
+    again = decode_deliver(m.urc("+CMT:", timeout=3)[1])
+    check(first["text"] == again["text"] == "sin acuse" and time.monotonic() - t0 >= 0.25,
+          "+CMT retried")
+    m.ok("AT+CNMA")
+    check(m.silent(0.5), "acknowledged +CMT came again")
 
     # a delivery report (+CDS) for a message with TP-SRR
     hexpdu, n = submit_pdus("con acuse", "+5215512345678", srr=True)[0]
@@ -111,6 +121,18 @@ def main():
     m.ok("AT+CFUN=4")
     check(m.ok("AT+CREG?") == ["+CREG: 0,0"], "CFUN=4 deregisters")
     m.ok("AT+CFUN=1")
+    # AT+CFUN=1,1 answers OK, then the modem restarts with default settings (echo on)
+    m.ok("AT+CFUN=1,1")
+    deadline = time.monotonic() + 5
+    while True:
+        m.buf = b""
+        m.write("AT\r")
+        try:
+            out = m.read_until(b"OK\r\n", timeout=0.3)
+            break
+        except Fail:
+            check(time.monotonic() < deadline, "no answer after AT+CFUN=1,1")
+    check(out.startswith(b"AT\r"), "defaults after reset: %r" % out)
 
 run(main)
 PY

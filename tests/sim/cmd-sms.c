@@ -174,7 +174,7 @@ static int cmd_cnma(struct sim_modem *m, enum sim_cmd_kind kind, const char *arg
 void sim_cmd_cnma_timeout(struct sim_modem *m)
 {
         log_modem(LOG_NOTICE, m->name, "no +CNMA in %d ms: the network will retry",
-                  SIM_CNMA_TIMEOUT_MS);
+                  m->net->cnma_timeout_ms);
         sim_modem_requeue_unacked(m);
         sim_modem_pump(m);
 }

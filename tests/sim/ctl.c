@@ -299,6 +299,19 @@ static int c_report_delay(struct sim_net *net, struct sim_modem *m, int argc, ch
         return 0;
 }
 
+static int c_cnma_timeout(struct sim_net *net, struct sim_modem *m, int argc, char **argv,
+                          const char *rest, FILE *out)
+{
+        long ms;
+        if (num_arg(argv[0], 1, 3600000, &ms) < 0) {
+                fprintf(out, "ERR cnma-timeout: '%s' is not 1-3600000 ms\n", argv[0]);
+                return -EINVAL;
+        }
+        net->cnma_timeout_ms = (int)ms;
+        fprintf(out, "OK\n");
+        return 0;
+}
+
 static int c_time(struct sim_net *net, struct sim_modem *m, int argc, char **argv, const char *rest,
                   FILE *out)
 {
@@ -391,6 +404,7 @@ static const struct ctl_cmd ctl_cmds[] = {
         { "slow-prompt", 2, true, "slow-prompt MODEM MS", c_slow_prompt },
         { "latency", 2, true, "latency MODEM MS|MIN-MAX|default", c_latency },
         { "report-delay", 1, false, "report-delay MS", c_report_delay },
+        { "cnma-timeout", 1, false, "cnma-timeout MS", c_cnma_timeout },
         { "time", 2, true, "time MODEM ok|absent|wrong [SKEW-SECONDS]", c_time },
         { "signal", 2, true, "signal MODEM 0-31|99", c_signal },
         { "phone", 1, false, "phone NUMBER [reachable=on|off] [sender=NAME]", c_phone },

@@ -184,6 +184,7 @@ int main(int argc, char **argv)
 
         static struct sim_net net; /* large: modems hold their storage */
         net.ctl_fd = -1;
+        net.cnma_timeout_ms = SIM_CNMA_TIMEOUT_MS;
         sim_strlcpy(net.smsc, sizeof(net.smsc), DEFAULT_SMSC);
         log_setup("puente-sim", LOG_INFO);
         srand((unsigned)time(NULL));

@@ -826,7 +826,8 @@ static void show_direct(struct sim_modem *m, const struct sim_inbound *in)
                 m->cmt_unacked = true;
                 m->unacked = *in;
                 sd_event_add_time_relative(m->net->event, &m->cnma_timer, CLOCK_MONOTONIC,
-                                           SIM_CNMA_TIMEOUT_MS * 1000ULL, 0, on_cnma_timeout, m);
+                                           (uint64_t)m->net->cnma_timeout_ms * 1000ULL, 0,
+                                           on_cnma_timeout, m);
         }
 }
 

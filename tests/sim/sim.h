@@ -31,7 +31,7 @@
 #define SIM_INBOUND_MAX     4096      /* parts the network holds for one modem */
 #define SIM_PARTS_MAX       16        /* parts of one message the sim cuts or reassembles */
 #define SIM_ASSEMBLY_MAX    64        /* concatenated messages being reassembled at once */
-#define SIM_CNMA_TIMEOUT_MS 15000     /* TS 27.005 3.4.4: network retries an unacked +CMT */
+#define SIM_CNMA_TIMEOUT_MS 15000     /* default: the network retries an unacked +CMT */
 #define SIM_NOISE_MS        2000      /* period of Huawei ^RSSI/^MODE noise */
 #define SIM_CTL_CLIENTS_MAX 16
 #define SIM_CTL_LINE_MAX    8192
@@ -266,6 +266,7 @@ struct sim_net {
         char script_path[PATH_MAX];
         int latency_min_ms, latency_max_ms;
         int report_delay_ms;
+        int cnma_timeout_ms; /* TS 27.005 3.4.1: how long an unacknowledged +CMT waits */
         int boot_ms;
         int nettime_skew_s; /* NETTIME_WRONG: network time minus true time */
         int tz_quarters;    /* the network's time zone */
