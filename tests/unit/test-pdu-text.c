@@ -344,6 +344,36 @@ static void test_boundaries(void **state)
         }
 }
 
+/* The longest numbers, a validity period and full user data still fit SMS_PDU_MAX;
+ * the part after the largest one is left alone. */
+static void test_largest_pdus(void **state)
+{
+        static const char digits20[] = "+12345678901234567890";
+        struct sms_submit_opts o = { .smsc = digits20, .msg_class = -1, .validity_minutes = 60 };
+        struct sms_deliver_opts d = { .smsc = digits20, .scts = { 2026, 1, 1, 0, 0, 0, 0 } };
+        char text[400];
+        struct sms_pdu p;
+
+        memset(&parts[1], 0x77, sizeof(parts[1]));
+        repeat(text, "a", 160);
+        assert_int_equal(sms_submit_encode(text, digits20, &o, parts, 1, NULL), 1);
+        assert_int_equal(parts[0].len, 12 + 1 + 1 + 12 + 1 + 1 + 1 + 1 + 140);
+        assert_int_equal(sms_pdu_decode(parts[0].pdu, parts[0].len, SMS_DIR_MO, &p), 0);
+        assert_string_equal(p.smsc.number, digits20);
+        assert_string_equal(p.addr.number, digits20);
+        assert_string_equal(p.text, text);
+        assert_int_equal(sms_deliver_encode(text, digits20, &d, parts, 1), 1);
+        assert_int_equal(parts[0].len, 12 + 1 + 12 + 1 + 1 + 7 + 1 + 140);
+        assert_true(parts[0].len <= SMS_PDU_MAX);
+        repeat(text, "\xd0\x96", 70);
+        assert_int_equal(sms_deliver_encode(text, digits20, &d, parts, 1), 1);
+        assert_int_equal(parts[0].len, 12 + 1 + 12 + 1 + 1 + 7 + 1 + 140);
+        assert_int_equal(sms_pdu_decode(parts[0].pdu, parts[0].len, SMS_DIR_MT, &p), 0);
+        assert_string_equal(p.text, text);
+        for (size_t i = 0; i < sizeof(parts[1]); i++)
+                assert_int_equal(((const uint8_t *)&parts[1])[i], 0x77);
+}
+
 /* xorshift64*: a fixed seed so a failure replays. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
@@ -478,8 +508,11 @@ static void test_random_roundtrip(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_every_gsm_character),  cmocka_unit_test(test_texts),
-                cmocka_unit_test(test_translit_halves_cost), cmocka_unit_test(test_boundaries),
+                cmocka_unit_test(test_every_gsm_character),
+                cmocka_unit_test(test_texts),
+                cmocka_unit_test(test_translit_halves_cost),
+                cmocka_unit_test(test_boundaries),
+                cmocka_unit_test(test_largest_pdus),
                 cmocka_unit_test(test_random_roundtrip),
         };
 
