@@ -213,7 +213,7 @@ static size_t skip_value(const struct toks *v, size_t i)
 static int walk(const struct toks *v, struct config_scan *s)
 {
         const char *top_name = "", *top_title = "";
-        unsigned depth = 0;
+        unsigned depth = 0, top_line = 0;
         size_t i = 0;
         int r = 0;
 
@@ -233,7 +233,7 @@ static int walk(const struct toks *v, struct config_scan *s)
                         r = add_entry(s, depth, true, false, sec, depth ? title : "", t->text,
                                       t->line);
                         if (depth == 0)
-                                top_name = t->text, top_title = "";
+                                top_name = t->text, top_title = "", top_line = t->line;
                         depth += depth < CONFIG_SCAN_DEPTH_MAX;
                         i += 2;
                 } else if (t->type == TOK_WORD && n1 && is_value(n1) && n2 &&
@@ -241,7 +241,7 @@ static int walk(const struct toks *v, struct config_scan *s)
                         r = add_entry(s, depth, true, true, sec, depth ? title : n1->text, t->text,
                                       t->line);
                         if (depth == 0)
-                                top_name = t->text, top_title = n1->text;
+                                top_name = t->text, top_title = n1->text, top_line = t->line;
                         depth += depth < CONFIG_SCAN_DEPTH_MAX;
                         i += 3;
                 } else if (is_value(t)) {
@@ -254,6 +254,7 @@ static int walk(const struct toks *v, struct config_scan *s)
                         i++; /* stray punctuation: libconfuse will say so */
                 }
         }
+        s->unclosed_line = depth ? top_line : 0;
         return r;
 }
 

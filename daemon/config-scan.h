@@ -30,6 +30,7 @@ struct config_scan_entry {
 struct config_scan {
         struct config_scan_entry *e;
         size_t n, cap;
+        unsigned unclosed_line; /* a section still open at the end of the file, or 0 */
 };
 
 /* Indexes `text` (len bytes, need not be NUL-terminated). Returns 0 or -ENOMEM. */

@@ -205,12 +205,49 @@ static bool check_entry(struct config_ctx *x, const struct config_scan_entry *e)
         return false;
 }
 
+/* libconfuse keeps the last value of a key given twice; that is a mistake more often than
+ * not (two send_rate lines after an edit), so it is reported. Lists may be extended. */
+static void check_repeated(struct config_ctx *x, size_t i)
+{
+        const struct config_scan_entry *e = &x->scan->e[i];
+        const cfg_opt_t *scope = root_opts, *o;
+
+        if (e->is_section || e->stray || e->depth >= 2)
+                return;
+        if (e->depth == 1) {
+                o = find_opt(root_opts, e->section);
+                if (!o || o->type != CFGT_SEC)
+                        return;
+                scope = o->subopts;
+        }
+        o = find_opt(scope, e->key);
+        if (!o || (o->flags & CFGF_LIST))
+                return;
+        for (size_t j = 0; j < i; j++) {
+                const struct config_scan_entry *p = &x->scan->e[j];
+                if (!p->is_section && !p->stray && p->depth == e->depth &&
+                    strcmp(p->key, e->key) == 0 && strcmp(p->section, e->section) == 0 &&
+                    strcmp(p->title, e->title) == 0) {
+                        config_error(x, e->line, "%s given twice (first at line %u)", e->key,
+                                     p->line);
+                        return;
+                }
+        }
+}
+
 static bool check_structure(struct config_ctx *x)
 {
         bool untrusted = false;
 
-        for (size_t i = 0; i < x->scan->n; i++)
+        for (size_t i = 0; i < x->scan->n; i++) {
                 untrusted |= check_entry(x, &x->scan->e[i]);
+                check_repeated(x, i);
+        }
+        if (x->scan->unclosed_line) {
+                config_error(x, x->scan->unclosed_line,
+                             "section not closed at the end of the file; expected }");
+                untrusted = true;
+        }
         return untrusted;
 }
 

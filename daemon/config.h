@@ -35,14 +35,14 @@
 #define CONFIG_ICCID_MAX          22
 #define CONFIG_PIN_MIN            4 /* 3GPP TS 22.030 / 31.101: 4..8 digits */
 #define CONFIG_PIN_MAX            8
-#define CONFIG_SEND_RATE_MAX      60     /* parts per minute per modem: a GSM modem does ~20 */
+#define CONFIG_SEND_RATE_MAX      60     /* parts per minute per modem (GSM: ~10..20 at best) */
 #define CONFIG_DAILY_LIMIT_MAX    100000 /* parts per modem per day; 0 = no limit */
 #define CONFIG_RETRY_ATTEMPTS_MAX 20
 #define CONFIG_DURATION_MAX       (30 * 24 * 3600)
 
 /* Defaults (docs/puente.conf.md says why each). */
 #define CONFIG_DEFAULT_BAUD              115200
-#define CONFIG_DEFAULT_SEND_RATE         6   /* parts per minute: well under carriers' filters */
+#define CONFIG_DEFAULT_SEND_RATE         6   /* parts per minute: a conservative pace */
 #define CONFIG_DEFAULT_DAILY_LIMIT       500 /* parts per modem per day */
 #define CONFIG_DEFAULT_REASSEMBLY_S      3600
 #define CONFIG_DEFAULT_RETRY_ATTEMPTS    5

@@ -224,6 +224,10 @@ static const struct bad_case bad[] = {
         { "upload { url = ftp://x/ }\n",
           { "t.conf:1: upload: url: 'ftp://x/' is not a URL; expected https://HOST/PATH" } },
         { "database = \"/a\n", { "t.conf:2: premature end of file" } },
+        { "send_rate = 5\n\nsend_rate = 7\n",
+          { "t.conf:3: send_rate given twice (first at line 1)" } },
+        { "allow = 1e0e:9001\nallow += 12d1:1001\nmodem a {\n device = /dev/ttyUSB0\n",
+          { "t.conf:3: section not closed at the end of the file; expected }" } },
 };
 
 static void test_bad(void **state)
