@@ -1,0 +1,103 @@
+/* What daemon/bank*.c share: the struct bank, its modems and the small memories it keeps
+ * between kicks (parts to keep away from a modem, messages failed for good, retry times).
+ * Nothing outside daemon/bank*.c includes this. */
+#pragma once
+
+#include "daemon/bank.h"
+#include "daemon/store.h"
+
+#define BANK_ERRORS_KEPT 16 /* error times remembered per modem (recent_errors) */
+#define BANK_TRACK_MAX   64 /* parts remembered with their faults / modem to avoid */
+#define BANK_DEAD_MAX    64 /* messages remembered as failed for good */
+#define BANK_RETRIES_MAX 64 /* retry times remembered for bank_next_deadline() */
+
+struct bank_flight {
+        uint64_t cookie;
+        int64_t part_id, message_id;
+        unsigned seq, part_count;
+        unsigned attempts; /* the store's count, this send included */
+};
+
+struct bank_modem {
+        int64_t id;
+        const struct bank_modem_ops *ops;
+        void *ctx;
+        unsigned rate, daily_limit;
+        bool ready, busy;
+        struct bank_flight flight;
+        bool started;           /* a send was started: last_start_ms is meaningful */
+        uint64_t last_start_ms; /* the rate limit spaces send starts */
+        uint64_t last_used;     /* the bank's dispatch counter at its latest send */
+        uint32_t day;           /* the day sent_today counts */
+        unsigned sent_today;
+        uint64_t err_ms[BANK_ERRORS_KEPT]; /* ring of recent error times */
+        unsigned err_next, err_count;
+        /* The next part of a multipart message started here: the parts of one message must
+         * come from one SIM (the phone joins parts by sender), so they stay here. */
+        int64_t follow_msg;
+        unsigned follow_seq;
+};
+
+/* A part remembered across kicks: modem faults forgiven, and the modem it should avoid. */
+struct bank_track {
+        int64_t part_id; /* 0 = free slot */
+        unsigned faults;
+        int64_t avoid_modem;
+};
+
+struct bank_dead {
+        int64_t message_id; /* 0 = free slot */
+        char reason[STORE_ERROR_TEXT_MAX];
+};
+
+/* A due part copied out of store_next_parts() (its strings are borrowed there). */
+struct bank_due {
+        int64_t part_id, message_id, last_modem;
+        unsigned seq, part_count, attempts;
+        bool taken;
+        int encode_error; /* no PDU stored and encoding at send time failed */
+        size_t tpdu_len;
+        char pdu[STORE_PDU_HEX_MAX];
+};
+
+struct bank {
+        struct store *store;
+        const struct config *config;
+        struct bank_modem modems[BANK_MODEMS_MAX];
+        unsigned n_modems;
+        uint64_t next_cookie, dispatches;
+        unsigned handed;       /* parts handed to modems in this bank_kick() */
+        struct bank_time last; /* the latest time the bank was given */
+        struct bank_track track[BANK_TRACK_MAX];
+        unsigned track_next;
+        struct bank_dead dead[BANK_DEAD_MAX];
+        unsigned dead_next;
+        uint64_t retry_ms[BANK_RETRIES_MAX]; /* 0 = free slot */
+        struct bank_due due[BANK_FETCH_MAX];
+        unsigned n_due;
+        struct sms_part *encode_parts; /* scratch for encoding at send time */
+};
+
+/* bank-memory.c */
+struct bank_track *bank_track_find(struct bank *b, int64_t part_id, bool create);
+void bank_track_forget(struct bank *b, int64_t part_id);
+void bank_dead_add(struct bank *b, int64_t message_id, const char *reason);
+const char *bank_dead_reason(const struct bank *b, int64_t message_id);
+void bank_retry_at(struct bank *b, uint64_t mono_ms);
+void bank_retry_prune(struct bank *b, uint64_t now_ms);
+void bank_modem_error(struct bank *b, struct bank_modem *m, uint64_t now_ms);
+unsigned bank_modem_recent_errors(const struct bank_modem *m, uint64_t now_ms);
+unsigned bank_modem_sent_on(const struct bank_modem *m, uint32_t day);
+
+/* bank-encode.c: fills d->pdu and d->tpdu_len from the part's text (no PDU was stored). */
+int bank_encode_part(struct bank *b, const struct store_part *p, struct bank_due *d);
+/* The TPDU length AT+CMGS wants, from a hex PDU that starts with the SMSC octets. */
+int bank_tpdu_len(const char *pdu_hex, size_t *ret_len);
+
+/* bank-result.c: logs "part 2/3 of message 42 <what>: <why>" with MESSAGE_ID=. */
+void bank_log_part(int priority, int64_t message_id, unsigned seq, unsigned count, const char *what,
+                   const char *why);
+/* bank-result.c: ends the send in flight on m with r (the daemon's result, a refused
+ * ops->send, or a removal) and commits it; does not kick. */
+int bank_finish(struct bank *b, struct bank_modem *m, const struct bank_result *r,
+                const struct bank_time *now);

@@ -1,0 +1,103 @@
+/* The bank's small memories: parts with their forgiven faults and the modem to avoid,
+ * messages failed for good, retry times for the next deadline, each modem's recent errors
+ * and daily count. Fixed rings: when one is full the oldest entry goes, and the cost of
+ * forgetting is mild (a fault counted as an attempt, a remaining part tried once more and
+ * refused again, a wake-up left to the daemon's periodic kick). */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/bank-internal.h"
+
+struct bank_track *bank_track_find(struct bank *b, int64_t part_id, bool create)
+{
+        struct bank_track *t;
+
+        for (unsigned i = 0; i < BANK_TRACK_MAX; i++)
+                if (b->track[i].part_id == part_id)
+                        return &b->track[i];
+        if (!create)
+                return NULL;
+        t = &b->track[b->track_next];
+        b->track_next = (b->track_next + 1) % BANK_TRACK_MAX;
+        *t = (struct bank_track){ .part_id = part_id };
+        return t;
+}
+
+void bank_track_forget(struct bank *b, int64_t part_id)
+{
+        struct bank_track *t = bank_track_find(b, part_id, false);
+
+        if (t)
+                *t = (struct bank_track){ 0 };
+}
+
+void bank_dead_add(struct bank *b, int64_t message_id, const char *reason)
+{
+        struct bank_dead *d;
+
+        if (bank_dead_reason(b, message_id))
+                return;
+        d = &b->dead[b->dead_next];
+        b->dead_next = (b->dead_next + 1) % BANK_DEAD_MAX;
+        d->message_id = message_id;
+        snprintf(d->reason, sizeof(d->reason), "%s", reason && *reason ? reason : "refused");
+}
+
+const char *bank_dead_reason(const struct bank *b, int64_t message_id)
+{
+        for (unsigned i = 0; i < BANK_DEAD_MAX; i++)
+                if (b->dead[i].message_id == message_id)
+                        return b->dead[i].reason;
+        return NULL;
+}
+
+void bank_retry_at(struct bank *b, uint64_t mono_ms)
+{
+        unsigned latest = 0;
+
+        if (mono_ms == 0)
+                mono_ms = 1; /* 0 marks a free slot */
+        for (unsigned i = 0; i < BANK_RETRIES_MAX; i++) {
+                if (b->retry_ms[i] == 0) {
+                        b->retry_ms[i] = mono_ms;
+                        return;
+                }
+                if (b->retry_ms[i] > b->retry_ms[latest])
+                        latest = i;
+        }
+        /* Full: the latest one is the least urgent to remember. */
+        if (mono_ms < b->retry_ms[latest])
+                b->retry_ms[latest] = mono_ms;
+}
+
+void bank_retry_prune(struct bank *b, uint64_t now_ms)
+{
+        for (unsigned i = 0; i < BANK_RETRIES_MAX; i++)
+                if (b->retry_ms[i] != 0 && b->retry_ms[i] <= now_ms)
+                        b->retry_ms[i] = 0;
+}
+
+void bank_modem_error(struct bank *b, struct bank_modem *m, uint64_t now_ms)
+{
+        m->err_ms[m->err_next] = now_ms;
+        m->err_next = (m->err_next + 1) % BANK_ERRORS_KEPT;
+        if (m->err_count < BANK_ERRORS_KEPT)
+                m->err_count++;
+        /* The store keeps the lifetime count for status; a failure there is not the send's. */
+        (void)store_modem_count_error(b->store, m->id);
+}
+
+unsigned bank_modem_recent_errors(const struct bank_modem *m, uint64_t now_ms)
+{
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < m->err_count; i++)
+                if (m->err_ms[i] + BANK_ERROR_WINDOW_MS > now_ms)
+                        n++;
+        return n;
+}
+
+unsigned bank_modem_sent_on(const struct bank_modem *m, uint32_t day)
+{
+        return m->day == day ? m->sent_today : 0;
+}

@@ -1,0 +1,445 @@
+/* The bank's dispatch: modems in and out, and bank_kick(), which matches due parts to free
+ * modems (docs/bank.md says why each rule). Results are in bank-result.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/bank-internal.h"
+#include "daemon/log.h"
+
+void bank_time_now(struct bank_time *ret)
+{
+        struct timespec mono, real;
+        struct tm local;
+
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        clock_gettime(CLOCK_REALTIME, &real);
+        localtime_r(&real.tv_sec, &local);
+        *ret = (struct bank_time){
+                .mono_ms = (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000,
+                .wall = real.tv_sec,
+                .day = (uint32_t)((local.tm_year + 1900) * 10000 + (local.tm_mon + 1) * 100 +
+                                  local.tm_mday),
+        };
+}
+
+int bank_new(struct store *store, const struct config *config, struct bank **ret)
+{
+        struct bank *b;
+
+        if (!store || !config || !ret)
+                return -EINVAL;
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->store = store;
+        b->config = config;
+        *ret = b;
+        return 0;
+}
+
+struct bank *bank_free(struct bank *b)
+{
+        if (b) {
+                free(b->encode_parts);
+                free(b);
+        }
+        return NULL;
+}
+
+static struct bank_modem *modem_of(const struct bank *b, const void *ctx)
+{
+        for (unsigned i = 0; i < b->n_modems; i++)
+                if (b->modems[i].ctx == ctx)
+                        return (struct bank_modem *)&b->modems[i];
+        return NULL;
+}
+
+static struct bank_modem *modem_by_id(struct bank *b, int64_t id)
+{
+        for (unsigned i = 0; i < b->n_modems; i++)
+                if (b->modems[i].id == id)
+                        return &b->modems[i];
+        return NULL;
+}
+
+int bank_modem_add(struct bank *b, int64_t modem_id, const struct bank_modem_ops *ops,
+                   void *modem_ctx, unsigned send_rate_per_min, unsigned daily_limit)
+{
+        struct store_modem row;
+        struct bank_modem *m;
+        int r;
+
+        if (!b || !ops || !ops->send || modem_id <= 0)
+                return -EINVAL;
+        if (modem_of(b, modem_ctx) || modem_by_id(b, modem_id))
+                return -EEXIST;
+        if (b->n_modems >= BANK_MODEMS_MAX)
+                return -E2BIG;
+        /* A modem that comes back keeps today's count: the carrier's limit does. */
+        r = store_modem_get(b->store, modem_id, 0, &row);
+        if (r < 0)
+                return r;
+        m = &b->modems[b->n_modems++];
+        *m = (struct bank_modem){
+                .id = modem_id,
+                .ops = ops,
+                .ctx = modem_ctx,
+                .rate = send_rate_per_min,
+                .daily_limit = daily_limit,
+                .day = row.sent_day,
+                .sent_today = row.sent_today,
+        };
+        return 0;
+}
+
+int bank_modem_remove(struct bank *b, void *modem_ctx)
+{
+        struct bank_modem *m = b ? modem_of(b, modem_ctx) : NULL;
+        int r = 0;
+
+        if (!m)
+                return -ENOENT;
+        if (m->busy) {
+                /* The PDU may be out: the crash rule of docs/store.md, without the crash. */
+                r = bank_finish(b, m,
+                                &(struct bank_result){ .outcome = BANK_OUTCOME_UNKNOWN,
+                                                       .cms = -1,
+                                                       .text = "modem removed during the send" },
+                                &b->last);
+        }
+        *m = b->modems[--b->n_modems];
+        return r;
+}
+
+int bank_modem_ready(struct bank *b, void *modem_ctx, bool ready)
+{
+        struct bank_modem *m = b ? modem_of(b, modem_ctx) : NULL;
+
+        if (!m)
+                return -ENOENT;
+        m->ready = ready;
+        return 0;
+}
+
+static uint64_t spacing_ms(const struct bank_modem *m)
+{
+        return m->rate ? (60000 + m->rate - 1) / m->rate : 0;
+}
+
+/* Ready, idle, under its daily limit: may take a part now or once the rate allows. */
+static bool modem_usable(const struct bank_modem *m, uint32_t day)
+{
+        return m->ready && !m->busy &&
+               (m->daily_limit == 0 || bank_modem_sent_on(m, day) < m->daily_limit);
+}
+
+static bool modem_free(const struct bank_modem *m, const struct bank_time *now)
+{
+        return modem_usable(m, now->day) &&
+               (!m->started || now->mono_ms >= m->last_start_ms + spacing_ms(m));
+}
+
+/* The modem a due part must wait for, or NULL: the one sending the message's other parts
+ * (follow), or for a multipart part tried before, the modem that tried it (one SIM per
+ * message: the phone joins parts by sender). A modem gone, not ready or out of today's
+ * quota holds nothing. */
+static struct bank_modem *reserved_for(struct bank *b, const struct bank_due *d, uint32_t day)
+{
+        struct bank_modem *m;
+
+        for (unsigned i = 0; i < b->n_modems; i++) {
+                m = &b->modems[i];
+                if (m->follow_msg == d->message_id && m->ready &&
+                    (m->daily_limit == 0 || bank_modem_sent_on(m, day) < m->daily_limit))
+                        return m;
+        }
+        if (d->part_count > 1 && d->last_modem) {
+                const struct bank_track *t = bank_track_find(b, d->part_id, false);
+
+                if (t && t->avoid_modem == d->last_modem)
+                        return NULL; /* it faulted there: anywhere else */
+                m = modem_by_id(b, d->last_modem);
+                if (m && m->ready &&
+                    (m->daily_limit == 0 || bank_modem_sent_on(m, day) < m->daily_limit))
+                        return m;
+        }
+        return NULL;
+}
+
+/* The healthiest free modem: fewest recent errors, then least used today, then the one whose
+ * turn it is (longest since its last send). `avoid` is skipped unless it is the only one. */
+static struct bank_modem *best_modem(struct bank *b, const struct bank_time *now, int64_t avoid)
+{
+        struct bank_modem *best = NULL, *fallback = NULL;
+
+        for (unsigned i = 0; i < b->n_modems; i++) {
+                struct bank_modem *m = &b->modems[i];
+
+                if (!modem_free(m, now))
+                        continue;
+                if (m->id == avoid) {
+                        fallback = m;
+                        continue;
+                }
+                if (!best) {
+                        best = m;
+                        continue;
+                }
+                unsigned e = bank_modem_recent_errors(m, now->mono_ms);
+                unsigned be = bank_modem_recent_errors(best, now->mono_ms);
+                unsigned s = bank_modem_sent_on(m, now->day),
+                         bs = bank_modem_sent_on(best, now->day);
+                if (e < be || (e == be && (s < bs || (s == bs && m->last_used < best->last_used))))
+                        best = m;
+        }
+        return best ? best : fallback;
+}
+
+static struct bank_due *find_due(struct bank *b, int64_t message_id, unsigned seq)
+{
+        for (unsigned i = 0; i < b->n_due; i++)
+                if (!b->due[i].taken && b->due[i].message_id == message_id && b->due[i].seq == seq)
+                        return &b->due[i];
+        return NULL;
+}
+
+/* Fails a part that is not in flight (queued or retry) for good: the store only fails a part
+ * from "sending", so it passes through it, with no modem. */
+static int fail_unsent(struct bank *b, struct bank_due *d, const char *why,
+                       const struct bank_time *now)
+{
+        int r = store_part_sending(b->store, d->part_id, 0, now->wall);
+
+        d->taken = true;
+        if (r == -ESTALE || r == -ENOENT)
+                return 0;
+        if (r == 0)
+                r = store_part_failed(b->store, d->part_id, why, now->wall);
+        if (r == 0)
+                bank_log_part(LOG_NOTICE, d->message_id, d->seq, d->part_count, "failed", why);
+        bank_track_forget(b, d->part_id);
+        return r;
+}
+
+/* Commits "sending", then hands the part to the modem. */
+static int dispatch(struct bank *b, struct bank_modem *m, struct bank_due *d,
+                    const struct bank_time *now)
+{
+        bool more;
+        int r;
+
+        d->taken = true;
+        r = store_part_sending(b->store, d->part_id, m->id, now->wall);
+        if (r == -ESTALE || r == -ENOENT)
+                return 0; /* changed under us (another process): not ours any more */
+        if (r < 0)
+                return r;
+        more = d->seq < d->part_count && find_due(b, d->message_id, d->seq + 1);
+        m->busy = true;
+        m->flight = (struct bank_flight){
+                .cookie = ++b->next_cookie,
+                .part_id = d->part_id,
+                .message_id = d->message_id,
+                .seq = d->seq,
+                .part_count = d->part_count,
+                .attempts = d->attempts + 1,
+        };
+        m->started = true;
+        m->last_start_ms = now->mono_ms;
+        m->last_used = ++b->dispatches;
+        m->follow_msg = d->seq < d->part_count ? d->message_id : 0;
+        m->follow_seq = d->seq + 1;
+        r = m->ops->send(m->ctx, d->pdu, d->tpdu_len, more, m->flight.cookie);
+        if (r < 0) {
+                char why[STORE_ERROR_TEXT_MAX];
+
+                /* Nothing reached the modem: a fault before the PDU, and the modem sits out
+                 * until the daemon says it is ready again. */
+                m->ready = false;
+                snprintf(why, sizeof(why), "modem refused the send (%s)", strerror(-r));
+                return bank_finish(b, m,
+                                   &(struct bank_result){ .outcome = BANK_OUTCOME_MODEM_FAULT,
+                                                          .cms = -1,
+                                                          .text = why },
+                                   now);
+        }
+        b->handed++;
+        return 0;
+}
+
+static int copy_due(const struct store_part *p, void *userdata)
+{
+        struct bank *b = userdata;
+        struct bank_due *d = &b->due[b->n_due++];
+
+        *d = (struct bank_due){
+                .part_id = p->part_id,
+                .message_id = p->message_id,
+                .last_modem = p->modem_id,
+                .seq = p->seq,
+                .part_count = p->part_count,
+                .attempts = p->attempts,
+        };
+        if (p->pdu && strlen(p->pdu) < sizeof(d->pdu) && bank_tpdu_len(p->pdu, &d->tpdu_len) == 0)
+                memcpy(d->pdu, p->pdu, strlen(p->pdu) + 1);
+        else
+                d->encode_error = bank_encode_part(b, p, d);
+        return b->n_due < BANK_FETCH_MAX ? 0 : 1;
+}
+
+/* How many due parts to read: one per free modem, plus the parts that busy modems hold back
+ * for their messages (they come first in the order and are skipped). */
+static unsigned fetch_limit(const struct bank *b, const struct bank_time *now)
+{
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < b->n_modems; i++) {
+                const struct bank_modem *m = &b->modems[i];
+
+                if (modem_free(m, now))
+                        n++;
+                if (m->follow_msg && m->flight.part_count >= m->follow_seq)
+                        n += m->flight.part_count - m->follow_seq + 1;
+        }
+        n += BANK_DEAD_MAX / 8; /* room for parts of dead messages, failed on the way */
+        return n < BANK_FETCH_MAX ? n : BANK_FETCH_MAX;
+}
+
+/* One round: read the due parts, give each free modem its next part. Returns how many parts
+ * were dealt with (handed over, failed, refused by a modem), 0 when nothing moved. */
+static int kick_round(struct bank *b, const struct bank_time *now)
+{
+        int r, moved = 0;
+
+        b->n_due = 0;
+        r = store_next_parts(b->store, now->wall, fetch_limit(b, now), copy_due, b);
+        if (r < 0)
+                return r;
+        /* First the modems in the middle of a multipart message: their next part. */
+        for (unsigned i = 0; i < b->n_modems; i++) {
+                struct bank_modem *m = &b->modems[i];
+                struct bank_due *d;
+
+                if (!m->follow_msg || !modem_free(m, now))
+                        continue;
+                d = find_due(b, m->follow_msg, m->follow_seq);
+                if (!d) {
+                        m->follow_msg = 0; /* not due (retry later) or gone: let it go */
+                        continue;
+                }
+                if (d->encode_error)
+                        continue; /* the general pass fails it */
+                r = dispatch(b, m, d, now);
+                if (r < 0)
+                        return r;
+                moved++;
+        }
+        for (unsigned i = 0; i < b->n_due; i++) {
+                struct bank_due *d = &b->due[i];
+                struct bank_track *t;
+                struct bank_modem *m;
+                const char *dead;
+                char why[STORE_ERROR_TEXT_MAX];
+
+                if (d->taken)
+                        continue;
+                dead = bank_dead_reason(b, d->message_id);
+                if (dead || d->encode_error) {
+                        if (dead)
+                                snprintf(why, sizeof(why), "not sent: another part failed: %s",
+                                         dead);
+                        else
+                                snprintf(why, sizeof(why), "cannot encode the text (%s)",
+                                         strerror(-d->encode_error));
+                        r = fail_unsent(b, d, why, now);
+                        if (r < 0)
+                                return r;
+                        moved++;
+                        continue;
+                }
+                m = reserved_for(b, d, now->day);
+                if (m) {
+                        if (!modem_free(m, now) ||
+                            (m->follow_msg && m->follow_msg != d->message_id))
+                                continue;
+                } else {
+                        t = bank_track_find(b, d->part_id, false);
+                        m = best_modem(b, now, t ? t->avoid_modem : 0);
+                        if (!m)
+                                break;
+                }
+                r = dispatch(b, m, d, now);
+                if (r < 0)
+                        return r;
+                moved++;
+        }
+        return moved;
+}
+
+static bool any_free(const struct bank *b, const struct bank_time *now)
+{
+        for (unsigned i = 0; i < b->n_modems; i++)
+                if (modem_free(&b->modems[i], now))
+                        return true;
+        return false;
+}
+
+int bank_kick(struct bank *b, const struct bank_time *now)
+{
+        int r;
+
+        if (!b || !now)
+                return -EINVAL;
+        b->last = *now;
+        b->handed = 0;
+        bank_retry_prune(b, now->mono_ms);
+        while (any_free(b, now)) {
+                r = kick_round(b, now);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+        }
+        return (int)b->handed;
+}
+
+uint64_t bank_next_deadline(const struct bank *b)
+{
+        uint64_t next = BANK_NO_DEADLINE;
+
+        for (unsigned i = 0; i < b->n_modems; i++) {
+                const struct bank_modem *m = &b->modems[i];
+
+                /* Only a modem the rate alone holds back frees work by time. */
+                if (modem_usable(m, b->last.day) && m->started && m->rate &&
+                    m->last_start_ms + spacing_ms(m) > b->last.mono_ms &&
+                    m->last_start_ms + spacing_ms(m) < next)
+                        next = m->last_start_ms + spacing_ms(m);
+        }
+        for (unsigned i = 0; i < BANK_RETRIES_MAX; i++)
+                if (b->retry_ms[i] != 0 && b->retry_ms[i] < next)
+                        next = b->retry_ms[i];
+        return next;
+}
+
+int bank_modem_info(const struct bank *b, void *modem_ctx, const struct bank_time *now,
+                    struct bank_modem_info *ret)
+{
+        const struct bank_modem *m = b ? modem_of(b, modem_ctx) : NULL;
+
+        if (!m || !now || !ret)
+                return m ? -EINVAL : -ENOENT;
+        *ret = (struct bank_modem_info){
+                .modem_id = m->id,
+                .ready = m->ready,
+                .busy = m->busy,
+                .sent_today = bank_modem_sent_on(m, now->day),
+                .daily_limit = m->daily_limit,
+                .send_rate = m->rate,
+                .recent_errors = bank_modem_recent_errors(m, now->mono_ms),
+        };
+        return 0;
+}
