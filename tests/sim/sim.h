@@ -276,7 +276,8 @@ struct sim_net {
         int exit_code;
 };
 
-/* ---- modem.c ---- */
+/* ---- modem.c (life cycle, network side), modem-io.c (bytes, commands, results) ---- */
+int sim_modem_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 int sim_modem_plug(struct sim_modem *m);
 void sim_modem_unplug(struct sim_modem *m);
 void sim_modem_reboot(struct sim_modem *m, int boot_ms);
