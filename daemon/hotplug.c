@@ -1,0 +1,159 @@
+/* Hotplug: tty devices from udev (sd-device) and configured globs. */
+#include "daemon/hotplug.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-device.h>
+
+#include "daemon/log.h"
+
+struct hotplug {
+        sd_event *event;
+        sd_device_monitor *monitor;
+        sd_event_source *enumerate; /* deferred first enumeration */
+        struct hotplug_ops ops;
+        void *userdata;
+};
+
+/* Fills p from a tty sd_device; false when it has no device node or no USB parent (a
+ * virtual console, a pty, an on-board UART: not a modem we autodetect). */
+static bool port_from_device(sd_device *d, struct hotplug_port *p)
+{
+        const char *devname = NULL, *v = NULL, *syspath = NULL;
+        sd_device *usb = NULL, *intf = NULL;
+
+        memset(p, 0, sizeof(*p));
+        p->interface = -1;
+        if (sd_device_get_devname(d, &devname) < 0 || !devname)
+                return false;
+        snprintf(p->devname, sizeof(p->devname), "%s", devname);
+        if (sd_device_get_parent_with_subsystem_devtype(d, "usb", "usb_device", &usb) < 0)
+                return false;
+        if (sd_device_get_sysattr_value(usb, "idVendor", &v) >= 0 && v)
+                p->vendor = (uint16_t)strtoul(v, NULL, 16);
+        if (sd_device_get_sysattr_value(usb, "idProduct", &v) >= 0 && v)
+                p->product = (uint16_t)strtoul(v, NULL, 16);
+        if (sd_device_get_syspath(usb, &syspath) >= 0 && syspath)
+                snprintf(p->usb_syspath, sizeof(p->usb_syspath), "%s", syspath);
+        if (sd_device_get_parent_with_subsystem_devtype(d, "usb", "usb_interface", &intf) >= 0 &&
+            sd_device_get_sysattr_value(intf, "bInterfaceNumber", &v) >= 0 && v)
+                p->interface = (int)strtol(v, NULL, 16);
+        p->usb = p->vendor != 0;
+        return true;
+}
+
+static int on_monitor(sd_device_monitor *m, sd_device *d, void *userdata)
+{
+        struct hotplug *h = userdata;
+        sd_device_action_t action;
+        struct hotplug_port p;
+        const char *devname = NULL;
+
+        if (sd_device_get_action(d, &action) < 0)
+                return 0;
+        if (action == SD_DEVICE_REMOVE) {
+                if (sd_device_get_devname(d, &devname) >= 0 && devname && h->ops.removed)
+                        h->ops.removed(devname, h->userdata);
+                return 0;
+        }
+        if (action != SD_DEVICE_ADD)
+                return 0;
+        if (port_from_device(d, &p) && h->ops.added)
+                h->ops.added(&p, h->userdata);
+        return 0;
+}
+
+static int on_enumerate(sd_event_source *s, void *userdata)
+{
+        struct hotplug *h = userdata;
+        sd_device_enumerator *e = NULL;
+        struct hotplug_port p;
+
+        h->enumerate = sd_event_source_disable_unref(h->enumerate);
+        if (sd_device_enumerator_new(&e) < 0)
+                return 0;
+        if (sd_device_enumerator_add_match_subsystem(e, "tty", 1) >= 0)
+                for (sd_device *d = sd_device_enumerator_get_device_first(e); d;
+                     d = sd_device_enumerator_get_device_next(e))
+                        if (port_from_device(d, &p) && h->ops.added)
+                                h->ops.added(&p, h->userdata);
+        sd_device_enumerator_unref(e);
+        return 0;
+}
+
+static int start_monitor(struct hotplug *h)
+{
+        int r = sd_device_monitor_new(&h->monitor);
+        if (r < 0)
+                return r;
+        r = sd_device_monitor_filter_add_match_subsystem_devtype(h->monitor, "tty", NULL);
+        if (r >= 0)
+                r = sd_device_monitor_attach_event(h->monitor, h->event);
+        if (r >= 0)
+                r = sd_device_monitor_start(h->monitor, on_monitor, h);
+        if (r < 0)
+                h->monitor = sd_device_monitor_unref(h->monitor);
+        return r;
+}
+
+int hotplug_new(sd_event *event, bool watch_udev, const struct hotplug_ops *ops, void *userdata,
+                struct hotplug **ret)
+{
+        struct hotplug *h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->event = event;
+        h->ops = *ops;
+        h->userdata = userdata;
+        if (watch_udev) {
+                int r = start_monitor(h);
+                if (r < 0)
+                        log_warning("hotplug: no udev monitor (%s): configured paths only",
+                                    strerror(-r));
+                else if (sd_event_add_defer(event, &h->enumerate, on_enumerate, h) < 0)
+                        h->enumerate = NULL;
+        }
+        *ret = h;
+        return 0;
+}
+
+struct hotplug *hotplug_free(struct hotplug *h)
+{
+        if (!h)
+                return NULL;
+        h->enumerate = sd_event_source_disable_unref(h->enumerate);
+        if (h->monitor) {
+                sd_device_monitor_stop(h->monitor);
+                sd_device_monitor_unref(h->monitor);
+        }
+        free(h);
+        return NULL;
+}
+
+bool hotplug_monitoring(const struct hotplug *h)
+{
+        return h && h->monitor;
+}
+
+bool hotplug_is_glob(const char *pattern)
+{
+        return pattern && strpbrk(pattern, "*?[") != NULL;
+}
+
+int hotplug_glob(const char *pattern, hotplug_path_fn fn, void *userdata)
+{
+        glob_t g;
+        int r = glob(pattern, 0, NULL, &g);
+        if (r == GLOB_NOMATCH)
+                return 0;
+        if (r != 0)
+                return r == GLOB_NOSPACE ? -ENOMEM : -EIO;
+        for (size_t i = 0; i < g.gl_pathc; i++)
+                fn(g.gl_pathv[i], userdata);
+        int n = (int)g.gl_pathc;
+        globfree(&g);
+        return n;
+}

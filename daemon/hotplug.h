@@ -1,0 +1,49 @@
+/* Hotplug: udev's tty devices with a USB parent (sd-device monitor and a first enumeration),
+ * and configured path globs (/dev/serial/by-id/...) expanded on demand. Decides nothing: it
+ * reports candidate ports; the manager applies the autodetect policy and the quirks.
+ *
+ * Ownership: hotplug_new() returns a struct hotplug the caller frees with hotplug_free()
+ * (NULL is fine). The sd_event is borrowed and must outlive it. A struct hotplug_port handed
+ * to a callback is borrowed for the call. Callbacks run on the event loop and may call any
+ * hotplug function but hotplug_free().
+ *
+ * Without udev (containers, the tests with ptys) the monitor cannot start: hotplug_new()
+ * still succeeds, hotplug_monitoring() says false, and globs keep working. */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+struct hotplug_port {
+        char devname[PATH_MAX]; /* /dev/ttyUSB2, or the path a glob matched */
+        bool usb;               /* vendor, product and interface below are known */
+        uint16_t vendor, product;
+        int interface;              /* bInterfaceNumber, -1 unknown */
+        char usb_syspath[PATH_MAX]; /* the USB device: siblings share it ("" unknown) */
+};
+
+/* added: a tty appeared (or existed at start). removed: it went away. */
+struct hotplug_ops {
+        void (*added)(const struct hotplug_port *p, void *userdata);
+        void (*removed)(const char *devname, void *userdata);
+};
+
+struct hotplug;
+
+/* Starts monitoring when watch_udev is true (autodetect on); with enumerate_now the ttys
+ * present at start are reported through ops->added before the first event-loop turn (they
+ * are reported from a deferred event source, never from inside hotplug_new()). */
+int hotplug_new(sd_event *event, bool watch_udev, const struct hotplug_ops *ops, void *userdata,
+                struct hotplug **ret);
+struct hotplug *hotplug_free(struct hotplug *h);
+bool hotplug_monitoring(const struct hotplug *h);
+
+/* Whether a configured device string is a glob (has *, ? or [). */
+bool hotplug_is_glob(const char *pattern);
+
+typedef void (*hotplug_path_fn)(const char *path, void *userdata);
+/* Calls fn for every existing path matching the glob pattern, in sorted order. Returns how
+ * many matched, or a negative errno. */
+int hotplug_glob(const char *pattern, hotplug_path_fn fn, void *userdata);

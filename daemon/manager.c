@@ -1,0 +1,528 @@
+/* The daemon's manager: the event loop and every source, the modems, signals and reloads. */
+#include "daemon/manager-internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <systemd/sd-daemon.h>
+
+#include "at/quirks.h"
+#include "daemon/bank.h"
+#include "daemon/config.h"
+#include "daemon/hotplug.h"
+#include "daemon/log.h"
+#include "daemon/store.h"
+#include "daemon/wake.h"
+
+#define MANAGER_TIMER_ACCURACY_US 1000
+
+uint64_t manager_now_ms(const struct manager *m)
+{
+        uint64_t usec = 0;
+        sd_event_now(m->event, CLOCK_MONOTONIC, &usec);
+        return usec / 1000;
+}
+
+static void arm_in(sd_event_source *s, uint64_t at_ms)
+{
+        sd_event_source_set_time(s, at_ms * 1000);
+        sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+/* ---- the bank ---- */
+
+static void manager_kick_soon(void *userdata)
+{
+        struct manager *m = userdata;
+        if (!m->stopping)
+                sd_event_source_set_enabled(m->kick_defer, SD_EVENT_ONESHOT);
+}
+
+static void manager_kick(struct manager *m)
+{
+        struct bank_time bt;
+        if (m->stopping)
+                return;
+        bank_time_now(&bt);
+        int r = bank_kick(m->bank, &bt);
+        if (r < 0)
+                log_warning("bank: %s", strerror(-r));
+        uint64_t next = bank_next_deadline(m->bank);
+        if (next == BANK_NO_DEADLINE)
+                sd_event_source_set_enabled(m->bank_timer, SD_EVENT_OFF);
+        else
+                arm_in(m->bank_timer, next);
+}
+
+static int on_kick(sd_event_source *s, void *userdata)
+{
+        manager_kick(userdata);
+        return 0;
+}
+
+static int on_bank_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        manager_kick(userdata);
+        return 0;
+}
+
+static void on_wake(void *userdata)
+{
+        manager_kick(userdata);
+}
+
+/* ---- modems ---- */
+
+static struct modem *modem_by_path(struct manager *m, const char *path)
+{
+        char real[PATH_MAX];
+        bool have_real = realpath(path, real) != NULL;
+        for (unsigned i = 0; i < m->n_modems; i++) {
+                const char *p = modem_path(m->modems[i]);
+                char other[PATH_MAX];
+                if (strcmp(p, path) == 0)
+                        return m->modems[i];
+                if (have_real && realpath(p, other) && strcmp(other, real) == 0)
+                        return m->modems[i];
+        }
+        return NULL;
+}
+
+static int manager_add_modem(struct manager *m, const char *path, enum modem_origin origin,
+                             unsigned quirks)
+{
+        if (modem_by_path(m, path))
+                return -EEXIST;
+        if (m->n_modems >= MANAGER_MODEMS_MAX) {
+                log_warning("%s: not used: already %d ports", path, MANAGER_MODEMS_MAX);
+                return -E2BIG;
+        }
+        struct modem *md;
+        int r = modem_new(&m->host, path, origin, quirks, &md);
+        if (r < 0) {
+                log_error("%s: %s", path, strerror(-r));
+                return r;
+        }
+        m->modems[m->n_modems++] = md;
+        return 0;
+}
+
+static void manager_remove_modem(struct manager *m, unsigned i)
+{
+        modem_free(m->modems[i]);
+        m->modems[i] = m->modems[--m->n_modems];
+        m->modems[m->n_modems] = NULL;
+}
+
+static bool host_imei_taken(const struct modem *md, const char *imei, void *userdata)
+{
+        struct manager *m = userdata;
+        for (unsigned i = 0; i < m->n_modems; i++)
+                if (m->modems[i] != md && modem_life(m->modems[i]) == MODEM_LIFE_OPEN &&
+                    strcmp(modem_imei(m->modems[i]), imei) == 0)
+                        return true;
+        return false;
+}
+
+static void host_changed(struct modem *md, void *userdata)
+{
+        struct manager *m = userdata;
+        uint64_t soon = manager_now_ms(m) + MANAGER_STATUS_SOON;
+        if (soon < m->status_due_ms) {
+                m->status_due_ms = soon;
+                arm_in(m->status_timer, soon);
+        }
+}
+
+static void host_network_time(struct modem *md, const struct at_time *t, bool sane, void *userdata)
+{
+        if (!sane || !t->has_time)
+                return;
+        struct tm tm = {
+                .tm_year = t->year - 1900,
+                .tm_mon = t->mon - 1,
+                .tm_mday = t->day,
+                .tm_hour = t->hour,
+                .tm_min = t->min,
+                .tm_sec = t->sec,
+        };
+        /* 27.007 8.15: +CCLK is local time with the zone in quarter hours. */
+        int64_t net = (int64_t)timegm(&tm) - (t->has_tz ? (int64_t)t->tz_quarters * 900 : 0);
+        int64_t skew = net - (int64_t)time(NULL);
+        if (skew > MANAGER_CLOCK_SKEW_S || skew < -MANAGER_CLOCK_SKEW_S)
+                log_modem(LOG_WARNING, modem_name(md),
+                          "the network's clock is %+lld s from ours: is the system clock set?",
+                          (long long)skew);
+}
+
+/* Configured device paths (not globs) get a binding each, kept for ever. */
+static void manager_add_configured(struct manager *m)
+{
+        for (unsigned i = 0; i < m->config->n_modems; i++) {
+                const char *dev = m->config->modems[i].device;
+                if (dev[0] && !hotplug_is_glob(dev))
+                        (void)manager_add_modem(m, dev, MODEM_CONFIGURED, 0);
+        }
+}
+
+static void glob_found(const char *path, void *userdata)
+{
+        (void)manager_add_modem(userdata, path, MODEM_DETECTED, 0);
+}
+
+static void manager_scan_globs(struct manager *m)
+{
+        for (unsigned i = 0; i < m->config->n_modems; i++) {
+                const char *dev = m->config->modems[i].device;
+                if (hotplug_is_glob(dev))
+                        (void)hotplug_glob(dev, glob_found, m);
+        }
+}
+
+/* Detected ports that went away are forgotten (hotplug or a glob brings them back); the
+ * rejected ones are remembered while their path exists, so they are not probed again. */
+static void manager_sweep(struct manager *m)
+{
+        for (unsigned i = 0; i < m->n_modems;) {
+                struct modem *md = m->modems[i];
+                struct stat st;
+                bool gone =
+                        modem_origin(md) == MODEM_DETECTED &&
+                        (modem_life(md) == MODEM_LIFE_UNPLUGGED ||
+                         (modem_life(md) == MODEM_LIFE_REJECTED && stat(modem_path(md), &st) < 0));
+                if (gone)
+                        manager_remove_modem(m, i);
+                else
+                        i++;
+        }
+}
+
+static void hp_added(const struct hotplug_port *p, void *userdata)
+{
+        struct manager *m = userdata;
+        /* A configured path may be this tty coming back. */
+        for (unsigned i = 0; i < m->n_modems; i++)
+                modem_poke(m->modems[i]);
+        if (!m->config->autodetect || m->stopping)
+                return;
+        if (p->usb && !config_autodetect_allows(m->config, p->vendor, p->product, NULL, NULL))
+                return;
+        if (p->usb && at_quirks_is_at_port(p->vendor, p->product, p->interface) == 0)
+                return; /* the table names it a data, diagnostic or GPS port */
+        const struct at_quirk_usb *q = p->usb ? at_quirks_by_usb(p->vendor, p->product) : NULL;
+        if (manager_add_modem(m, p->devname, MODEM_DETECTED, q ? q->quirks : 0) == 0)
+                log_info("%s: new port (USB %04x:%04x interface %d)", p->devname, p->vendor,
+                         p->product, p->interface);
+}
+
+static void hp_removed(const char *devname, void *userdata)
+{
+        struct manager *m = userdata;
+        struct modem *md = modem_by_path(m, devname);
+        if (md)
+                modem_poke(md); /* its binding sees the end of file too */
+}
+
+static const struct hotplug_ops manager_hotplug_ops = {
+        .added = hp_added,
+        .removed = hp_removed,
+};
+
+/* ---- timers ---- */
+
+static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct manager *m = userdata;
+        manager_sweep(m);
+        if (!m->stopping)
+                manager_scan_globs(m);
+        manager_kick(m);
+        arm_in(s, manager_now_ms(m) + MANAGER_POLL_MS);
+        return 0;
+}
+
+static int on_status(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct manager *m = userdata;
+        manager_status_write(m);
+        m->status_due_ms = manager_now_ms(m) + MANAGER_STATUS_MS;
+        arm_in(s, m->status_due_ms);
+        return 0;
+}
+
+static int on_inbound_flush(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct manager *m = userdata;
+        int64_t now = time(NULL);
+        int n = store_inbound_flush(m->store, now - (int64_t)m->config->reassembly_timeout, now);
+        if (n < 0)
+                log_warning("store: %s", store_errmsg(m->store));
+        else if (n > 0)
+                log_notice("%d incomplete incoming message(s) delivered with parts missing", n);
+        arm_in(s, manager_now_ms(m) + MANAGER_FLUSH_MS);
+        return 0;
+}
+
+/* ---- stopping and reloading ---- */
+
+static int on_stop_check(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct manager *m = userdata;
+        bool idle = true;
+        for (unsigned i = 0; i < m->n_modems && idle; i++)
+                idle = modem_idle(m->modems[i]);
+        uint64_t now = manager_now_ms(m);
+        if (idle || now >= m->stop_deadline_ms) {
+                if (!idle)
+                        log_warning("stopping with AT commands still in flight");
+                sd_event_exit(m->event, 0);
+                return 0;
+        }
+        arm_in(s, now + MANAGER_STOP_POLL_MS);
+        return 0;
+}
+
+static void manager_stop(struct manager *m, const char *why)
+{
+        if (m->stopping) {
+                log_notice("%s again: stopping now", why);
+                sd_event_exit(m->event, 0);
+                return;
+        }
+        log_info("%s: finishing the AT commands in flight, then stopping", why);
+        sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+        m->stopping = true;
+        for (unsigned i = 0; i < m->n_modems; i++)
+                modem_drain(m->modems[i]);
+        sd_event_source_set_enabled(m->kick_defer, SD_EVENT_OFF);
+        sd_event_source_set_enabled(m->bank_timer, SD_EVENT_OFF);
+        m->stop_deadline_ms = manager_now_ms(m) + MANAGER_STOP_WAIT_MS;
+        arm_in(m->stop_timer, manager_now_ms(m));
+}
+
+static void manager_reload(struct manager *m)
+{
+        struct config *c = NULL;
+        struct config_diag diag = { 0 };
+        log_info("SIGHUP: reloading %s", m->config_path ? m->config_path : CONFIG_DEFAULT_PATH);
+        int r = config_load(m->config_path, &c, &diag);
+        if (r < 0) {
+                for (unsigned i = 0; i < diag.count && i < CONFIG_ERRORS_MAX; i++)
+                        log_error("%s", diag.text[i]);
+                log_error("configuration not reloaded (%s): keeping the running one",
+                          diag.count ? "errors above" : strerror(-r));
+                return;
+        }
+        if (strcmp(c->database, m->config->database) != 0) {
+                log_warning("database: a new path (%s) takes a restart; still using %s",
+                            c->database, m->config->database);
+                memcpy(c->database, m->config->database, sizeof(c->database));
+        }
+        if (strcmp(c->state_directory, m->config->state_directory) != 0) {
+                log_warning("state_directory: a new path takes a restart");
+                memcpy(c->state_directory, m->config->state_directory, sizeof(c->state_directory));
+        }
+        bool autodetect_was = m->config->autodetect;
+        /* In place: the bank and every binding hold this pointer. */
+        *m->config = *c;
+        config_free(c);
+
+        /* Configured paths no longer in the file go; new ones come. */
+        for (unsigned i = 0; i < m->n_modems;) {
+                struct modem *md = m->modems[i];
+                bool keep = modem_origin(md) != MODEM_CONFIGURED;
+                for (unsigned k = 0; k < m->config->n_modems && !keep; k++)
+                        keep = strcmp(m->config->modems[k].device, modem_path(md)) == 0;
+                if (!keep) {
+                        log_info("%s: no longer configured", modem_path(md));
+                        manager_remove_modem(m, i);
+                } else {
+                        i++;
+                }
+        }
+        manager_add_configured(m);
+        for (unsigned i = 0; i < m->n_modems; i++) {
+                modem_config_changed(m->modems[i]);
+                modem_poke(m->modems[i]); /* a FAILED modem may have a new PIN now */
+        }
+        if (m->config->autodetect != autodetect_was) {
+                m->hotplug = hotplug_free(m->hotplug);
+                if (hotplug_new(m->event, m->config->autodetect, &manager_hotplug_ops, m,
+                                &m->hotplug) < 0)
+                        log_warning("hotplug: cannot restart");
+        }
+        manager_kick(m);
+        host_changed(NULL, m);
+        log_info("configuration reloaded");
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct manager *m = userdata;
+        if (si->ssi_signo == SIGHUP)
+                manager_reload(m);
+        else
+                manager_stop(m, si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        return 0;
+}
+
+/* ---- setup ---- */
+
+static int add_timer(struct manager *m, sd_event_source **s, sd_event_time_handler_t cb,
+                     const char *name)
+{
+        int r = sd_event_add_time(m->event, s, CLOCK_MONOTONIC, UINT64_MAX,
+                                  MANAGER_TIMER_ACCURACY_US, cb, m);
+        if (r < 0)
+                return r;
+        sd_event_source_set_description(*s, name);
+        return sd_event_source_set_enabled(*s, SD_EVENT_OFF);
+}
+
+static int manager_open_store(struct manager *m)
+{
+        char err[STORE_ERRMSG_MAX] = "";
+        struct store_options so = { .resend_unknown = m->config->unknown_resend };
+
+        if (mkdir(m->config->state_directory, 0750) < 0 && errno != EEXIST)
+                log_warning("%s: %s", m->config->state_directory, strerror(errno));
+        int r = store_open(m->config->database, &so, &m->store, err);
+        if (r < 0) {
+                log_error("%s: %s", m->config->database, err);
+                return r;
+        }
+        unsigned settled = store_settled_at_open(m->store);
+        if (settled)
+                log_warning("%u part(s) were being sent at the last stop: marked %s", settled,
+                            m->config->unknown_resend ? "for resending" : "unknown (not resent)");
+        return 0;
+}
+
+static int manager_sources(struct manager *m)
+{
+        sigset_t ss;
+        int r;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        if ((r = sd_event_add_signal(m->event, &m->sig_term, SIGTERM, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, &m->sig_int, SIGINT, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, &m->sig_hup, SIGHUP, on_signal, m)) < 0)
+                return r;
+        if ((r = add_timer(m, &m->poll_timer, on_poll, "poll")) < 0 ||
+            (r = add_timer(m, &m->status_timer, on_status, "status")) < 0 ||
+            (r = add_timer(m, &m->bank_timer, on_bank_timer, "bank")) < 0 ||
+            (r = add_timer(m, &m->inbound_timer, on_inbound_flush, "inbound")) < 0 ||
+            (r = add_timer(m, &m->stop_timer, on_stop_check, "stop")) < 0)
+                return r;
+        r = sd_event_add_defer(m->event, &m->kick_defer, on_kick, m);
+        if (r < 0)
+                return r;
+        sd_event_source_set_enabled(m->kick_defer, SD_EVENT_OFF);
+        uint64_t now = manager_now_ms(m);
+        arm_in(m->poll_timer, now + MANAGER_POLL_MS);
+        m->status_due_ms = now + MANAGER_STATUS_SOON;
+        arm_in(m->status_timer, m->status_due_ms);
+        arm_in(m->inbound_timer, now + MANAGER_FLUSH_MS);
+        /* WATCHDOG=1 from the loop itself, when systemd asks for it (WatchdogSec=). */
+        return sd_event_set_watchdog(m->event, true);
+}
+
+int manager_new(struct config *cfg, const char *config_path, bool verbose, struct manager **ret)
+{
+        struct manager *m = calloc(1, sizeof(*m));
+        char sock[PATH_MAX];
+        int r;
+
+        if (!m) {
+                config_free(cfg);
+                return -ENOMEM;
+        }
+        m->config = cfg;
+        m->verbose = verbose;
+        if (config_path && !(m->config_path = strdup(config_path))) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if ((r = sd_event_default(&m->event)) < 0)
+                goto fail;
+        if ((r = manager_open_store(m)) < 0)
+                goto fail;
+        if ((r = bank_new(m->store, m->config, &m->bank)) < 0)
+                goto fail;
+        if ((r = manager_sources(m)) < 0)
+                goto fail;
+        if ((r = wake_socket_path(m->config->state_directory, sock, sizeof(sock))) < 0 ||
+            (r = wake_open(m->event, sock, on_wake, m, &m->wake)) < 0) {
+                log_error("wake socket in %s: %s", m->config->state_directory, strerror(-r));
+                goto fail;
+        }
+        m->host = (struct modem_host){
+                .event = m->event,
+                .store = m->store,
+                .bank = m->bank,
+                .config = m->config,
+                .imei_taken = host_imei_taken,
+                .changed = host_changed,
+                .kick = manager_kick_soon,
+                .network_time = host_network_time,
+                .userdata = m,
+        };
+        if ((r = hotplug_new(m->event, m->config->autodetect, &manager_hotplug_ops, m,
+                             &m->hotplug)) < 0)
+                goto fail;
+        manager_add_configured(m);
+        manager_scan_globs(m);
+        sd_notify(0, "READY=1\nSTATUS=starting the modems");
+        log_info("started: database %s, %u modem port(s) configured, autodetect %s",
+                 m->config->database, m->n_modems, m->config->autodetect ? "on" : "off");
+        manager_kick_soon(m);
+        *ret = m;
+        return 0;
+fail:
+        manager_free(m);
+        return r;
+}
+
+struct manager *manager_free(struct manager *m)
+{
+        if (!m)
+                return NULL;
+        while (m->n_modems > 0)
+                manager_remove_modem(m, m->n_modems - 1);
+        m->hotplug = hotplug_free(m->hotplug);
+        m->wake = wake_close(m->wake);
+        sd_event_source **sources[] = {
+                &m->sig_term,   &m->sig_int,    &m->sig_hup,       &m->poll_timer, &m->status_timer,
+                &m->bank_timer, &m->kick_defer, &m->inbound_timer, &m->stop_timer,
+        };
+        for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+                *sources[i] = sd_event_source_disable_unref(*sources[i]);
+        if (m->store && m->bank) /* a last snapshot says the daemon is gone */
+                store_setting_set(m->store, MANAGER_STATUS_KEY, "{\"pid\":0}");
+        m->bank = bank_free(m->bank);
+        m->store = store_close(m->store);
+        m->event = sd_event_unref(m->event);
+        config_free(m->config);
+        free(m->config_path);
+        free(m);
+        return NULL;
+}
+
+int manager_run(struct manager *m)
+{
+        int r = sd_event_loop(m->event);
+        if (r < 0)
+                log_error("event loop: %s", strerror(-r));
+        else
+                log_info("stopped");
+        return r;
+}

@@ -1,0 +1,56 @@
+/* The modem binding's private parts, shared by daemon/modem.c (port, io, life) and
+ * daemon/modem-core.c (the core's callbacks: identity, PIN, messages, reports). */
+#pragma once
+
+#include "at/pdu.h"
+#include "daemon/modem.h"
+
+/* Work that may not run inside a core callback (the core is on the stack): done from a
+ * deferred event source on the next loop turn. */
+enum modem_action {
+        MODEM_ACT_NONE,
+        MODEM_ACT_UNPLUG, /* the port died: free the core, retry the path */
+        MODEM_ACT_REOPEN, /* recovery ladder: close and reopen the port */
+        MODEM_ACT_REJECT, /* not ours: duplicate IMEI, denied, not an AT port */
+};
+
+struct modem {
+        struct modem_host host;
+        char path[PATH_MAX];
+        char name[MODEM_NAME_MAX];
+        enum modem_origin origin;
+        enum modem_life life;
+        unsigned quirks;
+
+        struct serial_port *port;
+        struct at_modem *core;
+        sd_event_source *io;    /* the port: EPOLLIN, and EPOLLOUT while output waits */
+        sd_event_source *timer; /* the core's next deadline */
+        sd_event_source *retry; /* reopen an unplugged path / restart a FAILED core */
+        sd_event_source *defer; /* runs `action` */
+        enum modem_action action;
+        char action_why[128];
+
+        int64_t store_id;
+        char imei[AT_PARSE_ID_MAX], iccid[AT_PARSE_ID_MAX]; /* as last written to the store */
+        bool in_bank, bank_ready;
+        bool draining; /* SIGTERM: no new sends */
+        bool rejoin;   /* the configuration changed: re-enter the bank with new limits */
+        char health[128];
+
+        struct sms_pdu pdu; /* scratch for decoding (too big for the stack of a callback) */
+};
+
+uint64_t modem_now_ms(const struct modem *md);
+/* Writes what the core has for the port and re-arms the timer; safe inside callbacks. */
+void modem_flush(struct modem *md);
+/* Asks for `a` on the next loop turn (the first asked wins, UNPLUG over the others). */
+void modem_defer(struct modem *md, enum modem_action a, const char *why);
+/* Tells the bank whether this modem takes sends, from the core's state. */
+void modem_bank_sync(struct modem *md);
+
+/* daemon/modem-core.c */
+/* Enters the bank (or re-enters it when `rejoin`) once the identity is known; then
+ * modem_bank_sync() says ready. */
+void modem_join_bank(struct modem *md);
+extern const struct at_modem_callbacks modem_core_callbacks;

@@ -1,0 +1,98 @@
+/* The modem binding: one serial port, its sd-event io and timer sources, and the I/O-free
+ * modem core (at/modem.h) driven from them; the core's callbacks go to the store (identity,
+ * received messages, reports, PIN memory, state mirror) and the bank (sends and results).
+ *
+ * A binding lives as long as its path is wanted (a configured device path: for ever; an
+ * autodetected port: until it is gone). While the path is missing or dead (unplugged), the
+ * binding stays "unplugged" and retries opening it every MODEM_REOPEN_MS and on
+ * modem_poke(). When it comes back, maybe behind another tty, the modem is matched by IMEI
+ * in the store (store_modem_upsert) and keeps its identity, counters and queue.
+ *
+ * Ownership: modem_new() returns a binding the caller frees with modem_free() (NULL is fine).
+ * The host struct (event loop, store, bank, callbacks) is borrowed and must outlive the
+ * binding. Host callbacks run on the event loop, never from inside modem_new()/modem_free();
+ * they may not free the binding (defer that). */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "at/modem.h"
+
+#define MODEM_REOPEN_MS       2000   /* an unplugged path is tried this often */
+#define MODEM_FAILED_RETRY_MS 300000 /* a FAILED modem (not for PIN reasons) starts over */
+#define MODEM_READ_MAX        4096   /* bytes read per io wake-up */
+#define MODEM_NAME_MAX        64     /* the MODEM= log field */
+
+struct store;
+struct bank;
+struct config;
+struct modem;
+
+/* What the binding needs from the daemon. */
+struct modem_host {
+        sd_event *event;
+        struct store *store;
+        struct bank *bank;
+        const struct config *config; /* the current configuration (updated in place) */
+        /* Whether another open binding already serves this IMEI (a second AT port of the
+         * same USB modem, or a configured path and a glob naming one device): the binding
+         * then closes itself as a duplicate. */
+        bool (*imei_taken)(const struct modem *md, const char *imei, void *userdata);
+        /* State, identity, signal or health changed: refresh the status. */
+        void (*changed)(struct modem *md, void *userdata);
+        /* The bank may have work for this modem now (it became ready). */
+        void (*kick)(void *userdata);
+        /* The network told the time (AT_MODEM_EV_NETWORK_TIME). */
+        void (*network_time)(struct modem *md, const struct at_time *t, bool sane, void *userdata);
+        void *userdata;
+};
+
+/* How the binding came to be. */
+enum modem_origin {
+        MODEM_CONFIGURED, /* a configured device path: retried for ever */
+        MODEM_DETECTED,   /* autodetected (hotplug or a configured glob): dropped when gone */
+};
+
+/* What the binding is doing, above the core's state. */
+enum modem_life {
+        MODEM_LIFE_CLOSED,    /* not yet opened, or closed by SIGTERM */
+        MODEM_LIFE_OPEN,      /* the core runs */
+        MODEM_LIFE_UNPLUGGED, /* the path is missing or dead; retried */
+        MODEM_LIFE_REJECTED,  /* not an AT port, a duplicate, or refused by allow/deny */
+};
+
+/* Creates a binding for path and opens it at once (a missing path is "unplugged", not an
+ * error). quirks: from the USB table (0 unknown). Returns 0, -ENOMEM, -EINVAL. */
+int modem_new(const struct modem_host *host, const char *path, enum modem_origin origin,
+              unsigned quirks, struct modem **ret);
+/* Closes the port; a send in flight is reported to the bank as the core classifies it
+ * (UNKNOWN once its PDU was written), then the modem leaves the bank. */
+struct modem *modem_free(struct modem *md);
+
+/* SIGTERM: stop taking sends (the bank sees the modem as not ready). */
+void modem_drain(struct modem *md);
+/* True when no AT command is in flight or queued (or the port is closed). */
+bool modem_idle(const struct modem *md);
+
+/* Try opening now if unplugged (a hotplug add); restart if FAILED (a config reload may have
+ * brought a new PIN). */
+void modem_poke(struct modem *md);
+
+/* The configuration changed (SIGHUP): re-read this modem's rate and limits. */
+void modem_config_changed(struct modem *md);
+
+const char *modem_path(const struct modem *md);
+const char *modem_name(const struct modem *md); /* for MODEM= */
+const char *modem_imei(const struct modem *md); /* "" unknown */
+int64_t modem_store_id(const struct modem *md); /* 0 before the identity is known */
+enum modem_origin modem_origin(const struct modem *md);
+enum modem_life modem_life(const struct modem *md);
+/* The core (NULL when the port is closed): for the status snapshot. */
+const struct at_modem *modem_core(const struct modem *md);
+/* "unplugged", "rejected", "closed" or the core's state name. */
+const char *modem_state_word(const struct modem *md);
+/* Plain words for the health column: the last error or why it failed, "" if fine. */
+const char *modem_health(const struct modem *md);
