@@ -233,3 +233,8 @@ const char *at_modem_state_name(enum at_modem_state s);
 const char *at_send_outcome_name(enum at_send_outcome o);
 /* Plain words for a FAILED reason ("SIM needs a PIN", "does not answer"). */
 const char *at_modem_fail_text(enum at_modem_fail f);
+
+/* What a +CMS ERROR number answering AT+CMGS means for the part (27.005 3.2.5, 24.011
+ * 8.2.5.4 and Annex E, 23.040 9.2.3.22; the table is in at/modem-cms.c and docs/modems.md).
+ * Writes plain words ("unassigned number") to *ret_text if ret_text is not NULL. */
+enum at_send_outcome at_cms_classify(int cms, const char **ret_text);
