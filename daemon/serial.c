@@ -117,6 +117,15 @@ int serial_sysfs_usb(const char *sysfs_root, const char *name, struct serial_inf
                         info->usb = true;
                         info->vid = (uint16_t)vid;
                         info->pid = (uint16_t)pid;
+                        /* Strings are optional in USB descriptors: absent files stay "". */
+                        if (!info->manufacturer[0])
+                                (void)read_attr(dir, "manufacturer", info->manufacturer,
+                                                sizeof(info->manufacturer));
+                        if (!info->product[0])
+                                (void)read_attr(dir, "product", info->product,
+                                                sizeof(info->product));
+                        if (!info->serial[0])
+                                (void)read_attr(dir, "serial", info->serial, sizeof(info->serial));
                         return 0;
                 }
                 slash = strrchr(dir, '/');
@@ -127,9 +136,11 @@ int serial_sysfs_usb(const char *sysfs_root, const char *name, struct serial_inf
         return 0;
 }
 
+/* libserialport's strings win over sysfs's when it has them; NULL keeps what is there. */
 static void copy_str(char *dst, size_t len, const char *src)
 {
-        snprintf(dst, len, "%s", src ? src : "");
+        if (src && *src)
+                snprintf(dst, len, "%s", src);
 }
 
 static void sp_read_info(struct sp_port *sp, struct serial_info *info)

@@ -52,8 +52,9 @@ int serial_fd(const struct serial_port *port);           /* non-blocking */
 const char *serial_path(const struct serial_port *port); /* as given */
 const struct serial_info *serial_get_info(const struct serial_port *port);
 
-/* Reads the USB interface number and the vendor and product ids of tty `name` ("ttyUSB2")
- * below a sysfs root ("/sys", or a fake tree in tests): from <root>/class/tty/<name>/device
- * up to the USB device. Fields not found stay as they were (interface -1, usb false).
+/* Reads the USB interface number, the vendor and product ids and the strings still empty in
+ * info of tty `name` ("ttyUSB2") below a sysfs root ("/sys", or a fake tree in tests): from
+ * <root>/class/tty/<name>/device up to the USB device. Fields not found stay as they were
+ * (interface -1, usb false).
  * Returns 0, or -ENOENT when the tty has no device directory (a pty, a virtual console). */
 int serial_sysfs_usb(const char *sysfs_root, const char *name, struct serial_info *info);

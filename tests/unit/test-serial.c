@@ -20,7 +20,8 @@
 
 #include "daemon/serial.h"
 
-#define IO_TIMEOUT_MS 2000
+#define IO_TIMEOUT_MS  2000
+#define FAKE_FILES_MAX 8 /* sysfs attributes a fake tree may hold, table end included */
 
 /* Reads exactly len bytes from a non-blocking fd within IO_TIMEOUT_MS. */
 static void read_exact(int fd, char *buf, size_t len)
@@ -185,6 +186,21 @@ static bool wait_for_path(const char *path)
         return false;
 }
 
+/* Stops a child we started: SIGTERM, then SIGKILL if it lingers, so a test never hangs. */
+static void stop_child(pid_t pid)
+{
+        int status;
+
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 40; i++) {
+                if (waitpid(pid, &status, WNOHANG) == pid)
+                        return;
+                usleep(50 * 1000);
+        }
+        kill(pid, SIGKILL);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
 /* socat makes the kind of pty ser2net-like setups and hand tests use. */
 static void test_socat_pty(void **state)
 {
@@ -193,7 +209,7 @@ static void test_socat_pty(void **state)
         struct serial_port *p = NULL;
         struct termios tio;
         pid_t pid;
-        int peer, status;
+        int peer;
 
         if (access("/usr/bin/socat", X_OK) != 0) {
                 print_message("socat not installed\n");
@@ -221,8 +237,7 @@ static void test_socat_pty(void **state)
         check_both_ways(serial_fd(p), peer);
         serial_close(p);
         close(peer);
-        kill(pid, SIGTERM);
-        assert_int_equal(waitpid(pid, &status, 0), pid);
+        stop_child(pid);
         rmdir(dir);
 }
 
@@ -230,12 +245,13 @@ static void test_socat_pty(void **state)
 struct fake_tree {
         const char *name;
         const char *tty;
-        const char *dirs[6];       /* relative to the root, created in order */
-        const char *files[6][2];   /* path, content */
-        const char *device_target; /* class/tty/<tty>/device -> (absolute under root) */
+        const char *dirs[6];                  /* relative to the root, created in order */
+        const char *files[FAKE_FILES_MAX][2]; /* path, content */
+        const char *device_target;            /* class/tty/<tty>/device -> (absolute under root) */
         int ret, interface;
         bool usb;
         uint16_t vid, pid;
+        const char *manufacturer, *product, *serial;
 };
 
 static const struct fake_tree fake_trees[] = {
@@ -244,25 +260,36 @@ static const struct fake_tree fake_trees[] = {
           { "devices/pci0/usb1/1-1/1-1:1.2/ttyUSB2" },
           { { "devices/pci0/usb1/1-1/idVendor", "12d1\n" },
             { "devices/pci0/usb1/1-1/idProduct", "1506\n" },
+            { "devices/pci0/usb1/1-1/manufacturer", "HUAWEI_MOBILE\n" },
+            { "devices/pci0/usb1/1-1/product", "HUAWEI_MOBILE\n" },
             { "devices/pci0/usb1/1-1/1-1:1.2/bInterfaceNumber", "02\n" } },
           "devices/pci0/usb1/1-1/1-1:1.2/ttyUSB2",
           0,
           2,
           true,
           0x12d1,
-          0x1506 },
+          0x1506,
+          "HUAWEI_MOBILE",
+          "HUAWEI_MOBILE",
+          "" },
         { "cdc_acm ttyACM (SIMCom SIM7600 interface 0a)",
           "ttyACM0",
           { "devices/pci0/usb1/1-2/1-2:1.10" },
           { { "devices/pci0/usb1/1-2/idVendor", "1e0e\n" },
             { "devices/pci0/usb1/1-2/idProduct", "9001\n" },
+            { "devices/pci0/usb1/1-2/manufacturer", "SimTech, Incorporated\n" },
+            { "devices/pci0/usb1/1-2/product", "SimTech, Incorporated\n" },
+            { "devices/pci0/usb1/1-2/serial", "0123456789ABCDEF\n" },
             { "devices/pci0/usb1/1-2/1-2:1.10/bInterfaceNumber", "0a\n" } },
           "devices/pci0/usb1/1-2/1-2:1.10",
           0,
           10,
           true,
           0x1e0e,
-          0x9001 },
+          0x9001,
+          "SimTech, Incorporated",
+          "SimTech, Incorporated",
+          "0123456789ABCDEF" },
         { "on-board 8250 UART",
           "ttyS0",
           { "devices/platform/serial8250" },
@@ -272,7 +299,10 @@ static const struct fake_tree fake_trees[] = {
           -1,
           false,
           0,
-          0 },
+          0,
+          "",
+          "",
+          "" },
         { "pty: no device link",
           "pts3",
           { "class/tty/pts3" },
@@ -282,12 +312,18 @@ static const struct fake_tree fake_trees[] = {
           -1,
           false,
           0,
-          0 },
+          0,
+          "",
+          "",
+          "" },
 };
 
 static void write_file(const char *path, const char *content)
 {
         FILE *f = fopen(path, "w");
+
+        if (!f)
+                print_message("cannot create %s: %s\n", path, strerror(errno));
 
         assert_non_null(f);
         fputs(content, f);
@@ -308,7 +344,7 @@ static void test_sysfs_usb(void **state)
                         snprintf(cmd, sizeof(cmd), "mkdir -p %s/%s", root, ft->dirs[d]);
                         assert_int_equal(system(cmd), 0);
                 }
-                for (size_t f = 0; f < 6 && ft->files[f][0]; f++) {
+                for (size_t f = 0; f < FAKE_FILES_MAX && ft->files[f][0]; f++) {
                         snprintf(path, sizeof(path), "%s/%s", root, ft->files[f][0]);
                         write_file(path, ft->files[f][1]);
                 }
@@ -324,6 +360,9 @@ static void test_sysfs_usb(void **state)
                 assert_int_equal(info.usb, ft->usb);
                 assert_int_equal(info.vid, ft->vid);
                 assert_int_equal(info.pid, ft->pid);
+                assert_string_equal(info.manufacturer, ft->manufacturer);
+                assert_string_equal(info.product, ft->product);
+                assert_string_equal(info.serial, ft->serial);
                 snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
                 assert_int_equal(system(cmd), 0);
         }
