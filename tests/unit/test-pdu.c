@@ -366,6 +366,25 @@ static const struct vector vectors[] = {
                   .ud_len = 27,
                   .text = "Walter Doekes is a great guy !" },
         },
+        {
+                /* Read with AT+CMGR on an Egyptian network (Nokia developer forum): UCS-2
+                 * Arabic, two characters. */
+                "deliver Egypt UCS-2 Arabic",
+                "07910201956905F0040B910201014160F3000820219130521580040628062A",
+                SMS_DIR_MT,
+                { .type = SMS_TYPE_DELIVER,
+                  .smsc = { "+20105996500", SMS_TON_INTERNATIONAL, 1 },
+                  .addr = { "+20101014063", SMS_TON_INTERNATIONAL, 1 },
+                  .first_octet = 0x04,
+                  .dcs = 0x08,
+                  .charset = SMS_CHARSET_UCS2,
+                  .msg_class = -1,
+                  .validity_minutes = -1,
+                  .scts = { 2002, 12, 19, 3, 25, 51, 8 },
+                  .ud_len = 4,
+                  .ud = { 0x06, 0x28, 0x06, 0x2A },
+                  .text = "\xd8\xa8\xd8\xaa" },
+        },
 };
 
 static void check_time(const struct sms_time *got, const struct sms_time *want)
@@ -486,8 +505,9 @@ static void test_reencode_real_networks(void **state)
 {
         struct sms_deliver_opts o = { .smsc = "+33660003155",
                                       .scts = { 2015, 8, 17, 19, 2, 43, 8 } };
-        const struct vector *fr = &vectors[ARRAY_SIZE(vectors) - 3];
-        const struct vector *pt = &vectors[ARRAY_SIZE(vectors) - 1];
+        const struct vector *fr = &vectors[ARRAY_SIZE(vectors) - 4];
+        const struct vector *pt = &vectors[ARRAY_SIZE(vectors) - 2];
+        const struct vector *eg = &vectors[ARRAY_SIZE(vectors) - 1];
 
         assert_int_equal(sms_deliver_encode("Test", "+33660334189", &o, parts, 1), 1);
         assert_part_hex(&parts[0], fr->hex, 8);
@@ -495,6 +515,10 @@ static void test_reencode_real_networks(void **state)
         o.scts = pt->want.scts;
         assert_int_equal(sms_deliver_encode(pt->want.text, "SKENSNPD", &o, parts, 1), 1);
         assert_part_hex(&parts[0], pt->hex, 8);
+        o.smsc = "+20105996500";
+        o.scts = eg->want.scts;
+        assert_int_equal(sms_deliver_encode(eg->want.text, "+20101014063", &o, parts, 1), 1);
+        assert_part_hex(&parts[0], eg->hex, 8);
 }
 
 static void test_reencode_status_report_uk(void **state)
