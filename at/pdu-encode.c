@@ -52,7 +52,8 @@ static int gsm_units(uint32_t cp, bool translit, uint8_t out[CHAR_UNITS_MAX], bo
         return k;
 }
 
-/* UTF-16 units for cp: a surrogate pair beyond the BMP (TS 23.038 6.2.3 via UCS-2). */
+/* UTF-16 units for cp. TS 23.038 6.2.3 says UCS-2, but phones send and show UTF-16:
+ * beyond the BMP (emoji) a surrogate pair. */
 static int ucs2_units(uint32_t cp, uint16_t out[2])
 {
         if (cp < 0x10000) {
