@@ -92,7 +92,10 @@ static void on_cmgs(const struct at_result *r, void *userdata)
                         return;
                 const char *what;
                 enum at_send_outcome o = at_cms_classify(r->err, &what);
-                snprintf(text, sizeof(text), "%s (+CMS %d)", what, r->err);
+                if (r->err >= 0)
+                        snprintf(text, sizeof(text), "%s (+CMS %d)", what, r->err);
+                else /* a text the tables do not know (after AT+CMEE=2) */
+                        snprintf(text, sizeof(text), "%s (+CMS ERROR: %s)", what, r->err_text);
                 if (r->err == 322)
                         modem_storage_full(m);
                 send_report(m, o, -1, r->err, text);
@@ -122,7 +125,7 @@ static void on_cmgs(const struct at_result *r, void *userdata)
         default:
                 snprintf(text, sizeof(text), "modem refused the send (%s)",
                          r->final[0] ? r->final : at_status_name(r->status));
-                send_report(m, AT_SEND_MODEM_FAULT, -1, r->status == AT_STATUS_CME ? -1 : -1, text);
+                send_report(m, AT_SEND_MODEM_FAULT, -1, -1, text);
                 return;
         }
 }

@@ -177,7 +177,7 @@ static void fake_answer(struct fake *f, const char *resp)
                 fake_feed(f, resp, strlen(resp));
                 return;
         }
-        char buf[8192];
+        static char buf[96 * 1024];
         size_t k = 0;
         const char *p = resp;
         while (*p) {
