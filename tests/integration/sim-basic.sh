@@ -157,4 +157,11 @@ PY
 
 sim_stop
 for l in "$T/m1" "$T/m2"; do [ ! -e "$l" ] && [ ! -L "$l" ] || { echo "$l left behind"; exit 1; }; done
+# SIGHUP (the terminal closed) cleans up too
+sim_start -m "m1=$T/m1"
+kill -HUP "$sim_pid"
+timeout 5 tail --pid="$sim_pid" -f /dev/null
+wait "$sim_pid"; sim_pid=
+[ ! -e "$T/ctl" ] || { echo "socket left after SIGHUP"; exit 1; }
+for l in "$T/m1" "$T/m2"; do [ ! -e "$l" ] && [ ! -L "$l" ] || { echo "$l left behind"; exit 1; }; done
 echo "sim-basic: all passed"

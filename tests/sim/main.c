@@ -203,10 +203,12 @@ int main(int argc, char **argv)
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP); /* the terminal went away: clean up all the same */
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
         sd_event_add_signal(net.event, NULL, SIGTERM, on_signal, &net);
         sd_event_add_signal(net.event, NULL, SIGINT, on_signal, &net);
+        sd_event_add_signal(net.event, NULL, SIGHUP, on_signal, &net);
 
         if (net.record_path[0]) {
                 net.record = fopen(net.record_path, "ae");

@@ -118,8 +118,8 @@ void sim_modem_urc(struct sim_modem *m, const char *fmt, ...)
         va_start(ap, fmt);
         int n = vsnprintf(buf + 2, sizeof(buf) - 4, fmt, ap);
         va_end(ap);
-        if (n < 0 || m->state != MODEM_READY)
-                return;
+        if (n < 0 || m->state != MODEM_READY || m->hung)
+                return; /* a hung modem says nothing at all */
         size_t len = strlen(buf);
         memcpy(buf + len, "\r\n", 3);
         len += 2;
