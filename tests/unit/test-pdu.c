@@ -922,6 +922,32 @@ static void test_deliver_options(void **state)
         assert_int_equal(p.udh_len, 7);
 }
 
+/* TS 23.040 9.1.2.5 counts the semi-octets an alphanumeric address uses; some networks
+ * count whole octets instead, so 7 characters read as 8 with a zero ('@') or CR pad. */
+static void test_alnum_padding(void **state)
+{
+        const struct sms_deliver_opts o = { .scts = MX_TIME };
+        struct sms_pdu p;
+
+        assert_int_equal(sms_deliver_encode("x", "Telcel1", &o, parts, 1), 1);
+        assert_int_equal(parts[0].pdu[2], 13); /* 49 bits: 13 semi-octets */
+        assert_int_equal(sms_pdu_decode(parts[0].pdu, parts[0].len, SMS_DIR_MT, &p), 0);
+        assert_string_equal(p.addr.number, "Telcel1");
+        parts[0].pdu[2] = 14; /* the whole 7 octets */
+        assert_int_equal(sms_pdu_decode(parts[0].pdu, parts[0].len, SMS_DIR_MT, &p), 0);
+        assert_string_equal(p.addr.number, "Telcel1");
+        parts[0].pdu[4 + 6] |= 0x0D << 1; /* a CR in the spare 7 bits */
+        assert_int_equal(sms_pdu_decode(parts[0].pdu, parts[0].len, SMS_DIR_MT, &p), 0);
+        assert_string_equal(p.addr.number, "Telcel1");
+        /* The price: a real '@' as eighth character reads as padding; any other stays. */
+        assert_int_equal(sms_deliver_encode("x", "Telcel1@", &o, parts, 1), 1);
+        assert_int_equal(sms_pdu_decode(parts[0].pdu, parts[0].len, SMS_DIR_MT, &p), 0);
+        assert_string_equal(p.addr.number, "Telcel1");
+        assert_int_equal(sms_deliver_encode("x", "Telcel12", &o, parts, 1), 1);
+        assert_int_equal(sms_pdu_decode(parts[0].pdu, parts[0].len, SMS_DIR_MT, &p), 0);
+        assert_string_equal(p.addr.number, "Telcel12");
+}
+
 /* Every proper prefix of every vector is -EBADMSG naming a truncation, except the one
  * that ends right after TP-ST of a status report (TP-PI and on are optional). Padding
  * after a complete PDU is ignored. */
@@ -981,6 +1007,7 @@ int main(void)
                 cmocka_unit_test(test_submit_vp_formats),
                 cmocka_unit_test(test_submit_options),
                 cmocka_unit_test(test_deliver_options),
+                cmocka_unit_test(test_alnum_padding),
                 cmocka_unit_test(test_truncations),
         };
 
