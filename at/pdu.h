@@ -144,7 +144,9 @@ struct sms_pdu {
  * (TS 23.040 9.2.3.24.1), as are elements of unknown or malformed length.
  * In MT direction a reserved TP-MTI reads as SMS-DELIVER (TS 23.040 9.2.3.1).
  * SMS-SUBMIT-REPORT, SMS-COMMAND and SMS-DELIVER-REPORT give -ENOTSUP.
- * Timestamps must be BCD; their ranges are not checked (SIMs store zeros). */
+ * Timestamps must be BCD; their ranges are not checked (SIMs store zeros). An
+ * alphanumeric address whose septets fill its octets exactly drops a last '@' or CR:
+ * networks that count whole octets pad with it. */
 int sms_pdu_decode(const uint8_t *buf, size_t len, enum sms_dir dir, struct sms_pdu *ret_pdu);
 
 /* Same, from hexadecimal text (upper or lower case, no spaces), at most
