@@ -558,6 +558,18 @@ static void check_modem_pairs(struct config_ctx *x, struct config *c)
 
 void config_check_finish(struct config_ctx *x, struct config *c)
 {
+        /* the database follows the state directory unless it is placed elsewhere */
+        if (!config_scan_line(x->scan, "", "", "database") &&
+            config_scan_line(x->scan, "", "", "state_directory")) {
+                size_t n = strlen(c->state_directory);
+                if (n + sizeof("/puente.db") > sizeof(c->database)) {
+                        config_error(x, config_scan_line(x->scan, "", "", "state_directory"),
+                                     "state_directory: too long to hold puente.db");
+                } else {
+                        memcpy(c->database, c->state_directory, n);
+                        memcpy(c->database + n, "/puente.db", sizeof("/puente.db"));
+                }
+        }
         check_modem_pairs(x, c);
         for (unsigned i = 0; i < c->n_pins; i++)
                 for (unsigned j = 0; j < i; j++)

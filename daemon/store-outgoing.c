@@ -211,6 +211,26 @@ int store_outbox_list(struct store *s, unsigned limit, store_part_cb cb, void *u
         return each_part(s, st, cb, userdata, "outbox");
 }
 
+int store_parts_by_state(struct store *s, enum store_part_state state, unsigned limit,
+                         store_part_cb cb, void *userdata)
+{
+        sqlite3_stmt *st;
+        int r;
+
+        if ((unsigned)state >= STORE_PART_STATE_COUNT)
+                return store_fail(s, -EINVAL, "parts by state: no state %d", (int)state);
+        r = store_stmt(s, STMT_PARTS_BY_STATE,
+                       "SELECT " PART_COLUMNS " FROM outgoing_parts p"
+                       " JOIN outgoing o ON o.id = p.message_id"
+                       " WHERE p.state = ?1 ORDER BY p.message_id, p.seq LIMIT ?2",
+                       &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, store_part_state_name(state), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, limit);
+        return each_part(s, st, cb, userdata, "parts by state");
+}
+
 int store_part_get(struct store *s, int64_t part_id, struct store_part *ret)
 {
         sqlite3_stmt *st;

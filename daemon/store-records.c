@@ -124,43 +124,71 @@ int store_modem_set_state(struct store *s, int64_t modem_id, const char *state, 
         return modem_update(s, st, modem_id, "set modem state");
 }
 
+#define MODEM_COLUMNS                                                                              \
+        "id, imei, iccid, imsi, maker, model, revision, device, state, health, sent_day,"          \
+        " sent_today, errors, last_seen"
+
+static void read_modem(sqlite3_stmt *st, uint32_t day, struct store_modem *ret)
+{
+        struct store_modem m = { .id = sqlite3_column_int64(st, 0) };
+
+        store_column_copy(st, 1, m.imei, sizeof(m.imei));
+        store_column_copy(st, 2, m.iccid, sizeof(m.iccid));
+        store_column_copy(st, 3, m.imsi, sizeof(m.imsi));
+        store_column_copy(st, 4, m.maker, sizeof(m.maker));
+        store_column_copy(st, 5, m.model, sizeof(m.model));
+        store_column_copy(st, 6, m.revision, sizeof(m.revision));
+        store_column_copy(st, 7, m.device, sizeof(m.device));
+        store_column_copy(st, 8, m.state, sizeof(m.state));
+        store_column_copy(st, 9, m.health, sizeof(m.health));
+        m.sent_day = (uint32_t)sqlite3_column_int64(st, 10);
+        m.sent_today = (unsigned)sqlite3_column_int(st, 11);
+        m.errors = (unsigned)sqlite3_column_int(st, 12);
+        m.last_seen = sqlite3_column_int64(st, 13);
+        if (day != 0 && m.sent_day != day)
+                m.sent_today = 0;
+        *ret = m;
+}
+
 int store_modem_get(struct store *s, int64_t modem_id, uint32_t day, struct store_modem *ret)
 {
         sqlite3_stmt *st;
         int rc, r = store_stmt(s, STMT_MODEM_GET,
-                               "SELECT id, imei, iccid, imsi, maker, model, revision, device,"
-                               " state, health, sent_day, sent_today, errors, last_seen"
-                               " FROM modems WHERE id = ?1",
-                               &st);
+                               "SELECT " MODEM_COLUMNS " FROM modems WHERE id = ?1", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, modem_id);
         rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-                struct store_modem m = { .id = sqlite3_column_int64(st, 0) };
-                store_column_copy(st, 1, m.imei, sizeof(m.imei));
-                store_column_copy(st, 2, m.iccid, sizeof(m.iccid));
-                store_column_copy(st, 3, m.imsi, sizeof(m.imsi));
-                store_column_copy(st, 4, m.maker, sizeof(m.maker));
-                store_column_copy(st, 5, m.model, sizeof(m.model));
-                store_column_copy(st, 6, m.revision, sizeof(m.revision));
-                store_column_copy(st, 7, m.device, sizeof(m.device));
-                store_column_copy(st, 8, m.state, sizeof(m.state));
-                store_column_copy(st, 9, m.health, sizeof(m.health));
-                m.sent_day = (uint32_t)sqlite3_column_int64(st, 10);
-                m.sent_today = (unsigned)sqlite3_column_int(st, 11);
-                m.errors = (unsigned)sqlite3_column_int(st, 12);
-                m.last_seen = sqlite3_column_int64(st, 13);
-                if (day != 0 && m.sent_day != day)
-                        m.sent_today = 0;
-                *ret = m;
-        } else if (rc == SQLITE_DONE) {
+        if (rc == SQLITE_ROW)
+                read_modem(st, day, ret);
+        else if (rc == SQLITE_DONE)
                 r = store_fail(s, -ENOENT, "get modem: no modem %lld", (long long)modem_id);
-        } else {
+        else
                 r = store_sqlfail(s, rc, "get modem");
-        }
         sqlite3_reset(st);
         return r;
+}
+
+int store_modem_list(struct store *s, uint32_t day, store_modem_cb cb, void *userdata)
+{
+        sqlite3_stmt *st;
+        int n = 0, rc,
+            r = store_stmt(s, STMT_MODEM_LIST, "SELECT " MODEM_COLUMNS " FROM modems ORDER BY id",
+                           &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct store_modem m;
+                read_modem(st, day, &m);
+                r = cb(&m, userdata);
+                if (r != 0)
+                        break;
+                n++;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = store_sqlfail(s, rc, "modem list");
+        sqlite3_reset(st);
+        return r != 0 ? r : n;
 }
 
 int store_event_append(struct store *s, const struct store_event *ev, int64_t *ret_seq)

@@ -220,6 +220,10 @@ int store_incoming_mark_handled(struct store *s, int64_t message_id);
 /* Outbox listing: one row per part, newest message first. */
 int store_outbox_list(struct store *s, unsigned limit, store_part_cb cb, void *userdata);
 
+/* Parts in one state, oldest first (the "unknown" ones after a crash, the failed ones). */
+int store_parts_by_state(struct store *s, enum store_part_state state, unsigned limit,
+                         store_part_cb cb, void *userdata);
+
 /* ---- modems ---- */
 
 struct store_modem_identity {
@@ -254,6 +258,11 @@ struct store_modem {
 /* The modem's row; sent_today reads 0 when `day` is not its sent_day (pass 0 to get the
  * stored count whatever the day). */
 int store_modem_get(struct store *s, int64_t modem_id, uint32_t day, struct store_modem *ret);
+
+typedef int (*store_modem_cb)(const struct store_modem *m, void *userdata);
+
+/* Every known modem in id order, with sent_today as store_modem_get() gives it for `day`. */
+int store_modem_list(struct store *s, uint32_t day, store_modem_cb cb, void *userdata);
 
 /* ---- the event log (append-only: the schema refuses UPDATE and DELETE) ---- */
 

@@ -45,6 +45,14 @@ static void test_defaults(void **state)
         config_free(c);
 }
 
+static void test_database_follows_state_directory(void **state)
+{
+        struct config *c = parse_ok("state_directory = /srv/puente\n");
+
+        assert_string_equal(c->database, "/srv/puente/puente.db");
+        config_free(c);
+}
+
 static const char full[] = "database = /srv/puente/p.db\n"
                            "state_directory = \"/srv/puente\"\n"
                            "rules_directory = /etc/puente/rules.d\n"
@@ -363,6 +371,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_full),
+                cmocka_unit_test(test_database_follows_state_directory),
                 cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_all_errors_in_one_pass),
                 cmocka_unit_test(test_too_many_errors),

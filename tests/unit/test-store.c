@@ -235,6 +235,13 @@ static void test_transitions(void **state)
         assert_int_equal(store_part_sending(f->s, id2, f->modem, T0), 0);
         assert_int_equal(store_part_failed(f->s, id2, "+CMS ERROR: 500", T0), 0);
         assert_int_equal(state_of(f->s, id2), STORE_PART_FAILED);
+
+        k.n = 0;
+        assert_int_equal(store_parts_by_state(f->s, STORE_PART_FAILED, 10, pick_cb, &k), 1);
+        assert_int_equal(k.p[0].part_id, id2);
+        assert_int_equal(store_parts_by_state(f->s, STORE_PART_SENT, 10, pick_cb, &k), 1);
+        assert_int_equal(store_parts_by_state(f->s, STORE_PART_STATE_COUNT, 10, pick_cb, &k),
+                         -EINVAL);
 }
 
 static int64_t sent_part(struct fixture *f, const char *to, unsigned mr, int64_t at)
@@ -417,6 +424,14 @@ static void test_callback_stops(void **state)
         assert_int_equal(store_inbox_list(f->s, 10, false, stop_cb, &calls), 77);
 }
 
+static int modem_list_cb(const struct store_modem *m, void *userdata)
+{
+        assert_string_equal(m->imei, "861234567890123");
+        assert_int_equal(m->sent_today, 1);
+        (*(unsigned *)userdata)++;
+        return 0;
+}
+
 static void test_modems(void **state)
 {
         struct fixture *f = *state;
@@ -456,6 +471,9 @@ static void test_modems(void **state)
         assert_string_equal(m.state, "ready");
         assert_string_equal(m.health, "csq 18, registered home");
 
+        unsigned listed = 0;
+        assert_int_equal(store_modem_list(f->s, 20260102, modem_list_cb, &listed), 1);
+        assert_int_equal(listed, 1);
         assert_int_equal(store_modem_count_sent(f->s, 4242, 20260102, &n), -ENOENT);
         assert_int_equal(store_modem_count_error(f->s, 4242), -ENOENT);
         assert_int_equal(store_modem_get(f->s, 4242, 0, &m), -ENOENT);
