@@ -83,9 +83,12 @@ struct at_modem {
         unsigned read_id;
         struct modem_read reading;
         unsigned drain_id;
-        unsigned direct_unacked; /* +CMT/+CDS handed out and not yet acked */
-        bool drain_wanted;       /* list storage at the next chance */
-        bool drain_again;        /* a listing had more than we could hold */
+        unsigned direct_unacked;        /* +CMT/+CDS handed out and not yet acked */
+        int dels[AT_MODEM_PENDING_MAX]; /* acked slots to delete, one AT+CMGD at a time */
+        size_t n_dels;
+        unsigned del_id;
+        bool drain_wanted; /* list storage at the next chance */
+        bool drain_again;  /* a listing had more than we could hold */
         bool storage_full;
 
         /* recovery */

@@ -64,7 +64,7 @@ static void hand_stored(struct at_modem *m, int index, int stat, const char *pdu
                 return;
         if (pending_has(m, index))
                 return; /* already handed on, not yet acked */
-        if (m->n_pend >= AT_MODEM_PENDING_MAX) {
+        if (m->n_pend + m->n_dels >= AT_MODEM_PENDING_MAX) {
                 m->drain_again = true; /* it stays stored: the next listing offers it */
                 return;
         }
@@ -191,18 +191,50 @@ void modem_recv_forget(struct at_modem *m)
 {
         m->n_pend = 0;
         m->n_reads = 0;
-        m->read_id = m->drain_id = 0;
+        m->read_id = m->drain_id = m->del_id = 0;
+        m->n_dels = 0;
         m->direct_unacked = 0;
+}
+
+static void on_cmgd(const struct at_result *r, void *userdata)
+{
+        struct at_modem *m = userdata;
+        if (r->id != m->del_id)
+                return;
+        m->del_id = 0;
+        if (m->n_dels > 0)
+                memmove(&m->dels[0], &m->dels[1], --m->n_dels * sizeof(m->dels[0]));
+        if (r->status == AT_STATUS_TIMEOUT) {
+                modem_ladder(m, "AT+CMGD timed out");
+                return;
+        }
+        if (r->status == AT_STATUS_OK && m->info.storage_used > 0)
+                m->info.storage_used--;
+        modem_recv_pump(m);
+}
+
+/* One AT+CMGD at a time, so that a binding acking a whole listing at once cannot fill the
+ * chat's queue (AT_CHAT_QUEUE_MAX) and push a send out. */
+static void pump_deletes(struct at_modem *m)
+{
+        if (m->del_id != 0 || m->n_dels == 0)
+                return;
+        char text[32];
+        snprintf(text, sizeof(text), "AT+CMGD=%d", m->dels[0]);
+        if (modem_issue(m, text, NULL, 0, 0, on_cmgd, NULL, &m->del_id) < 0)
+                m->del_id = 0;
 }
 
 void modem_recv_pump(struct at_modem *m)
 {
         if (!m->started || (m->state != AT_MODEM_READY && m->state != AT_MODEM_SENDING))
                 return;
+        pump_deletes(m);
         if (m->read_id != 0 || m->drain_id != 0)
                 return;
-        /* List only when nothing handed on awaits its ack, so nothing is offered twice. */
-        if (m->drain_wanted && m->n_pend == 0) {
+        /* List only when nothing handed on awaits its ack or its deletion, so nothing is
+         * offered twice. */
+        if (m->drain_wanted && m->n_pend == 0 && m->n_dels == 0) {
                 m->drain_again = false;
                 m->n_reads = 0; /* the listing covers them */
                 /* 27.005 3.4.2: <stat> 4 is "all messages". */
@@ -240,11 +272,8 @@ int at_modem_sms_done(struct at_modem *m, int index, uint64_t now)
                         continue;
                 memmove(&m->pend[i], &m->pend[i + 1], (m->n_pend - i - 1) * sizeof(m->pend[0]));
                 m->n_pend--;
-                char text[32];
-                snprintf(text, sizeof(text), "AT+CMGD=%d", index);
-                modem_issue(m, text, NULL, 0, 0, NULL, NULL, NULL);
-                if (m->info.storage_used > 0)
-                        m->info.storage_used--;
+                /* n_pend + n_dels <= AT_MODEM_PENDING_MAX (hand_stored): no overflow */
+                m->dels[m->n_dels++] = index;
                 modem_recv_pump(m);
                 return 0;
         }

@@ -492,6 +492,52 @@ static void test_drain_at_start(void **state)
         fake_free(f);
 }
 
+/* A full SIM listed at start and acked at once from the callbacks: the deletions go one at a
+ * time (40 at once would overflow the chat's queue of AT_CHAT_QUEUE_MAX and lose some), and a
+ * send still gets through after them. */
+static void test_drain_many_acked(void **state)
+{
+        (void)state;
+        enum { N_STORED = 40 };
+        static char listing[N_STORED * 100];
+        static char cmds[N_STORED][16];
+        static struct exch ex[N_STORED + 4];
+        size_t k = 0;
+        for (int i = 0; i < N_STORED; i++)
+                k += (size_t)snprintf(listing + k, sizeof(listing) - k, "+CMGL: %d,1,,23|%s|", i,
+                                      DELIVER_PDU);
+        snprintf(listing + k, sizeof(listing) - k, "OK");
+        size_t e = 0;
+        ex[e++] = (struct exch){ "AT+CMGL=4", listing };
+        for (int i = 0; i < N_STORED; i++) {
+                snprintf(cmds[i], sizeof(cmds[i]), "AT+CMGD=%d", i);
+                ex[e++] = (struct exch){ cmds[i], "OK" };
+        }
+        ex[e++] = (struct exch){ CMGS_CMD, "> " };
+        ex[e++] = (struct exch){ PDU_CMD, "+CMGS: 3|OK" };
+        ex[e] = (struct exch)END;
+        struct fake *f = fake_new(0, NULL);
+        f->auto_ack = true;
+        fake_add(f, probe_std);
+        fake_add(f, sim_ready);
+        fake_add(f, net_home);
+        fake_add(f, net_info);
+        fake_add(f, sms_std);
+        fake_add(f, ex);
+        fake_start(f);
+        for (int guard = 0; guard < 200 && f->n_sms < N_STORED; guard++)
+                fake_advance(f, 100);
+        assert_int_equal(f->n_sms, N_STORED);
+        assert_int_equal(at_modem_send(f->m, SUBMIT_PDU, SUBMIT_LEN, false, 1, f->now), 0);
+        fake_run(f, 10000);
+        assert_script_done(f);
+        assert_int_equal(f->n_results, 1);
+        assert_int_equal(f->results[0].outcome, AT_SEND_SENT);
+        assert_true(at_modem_idle(f->m));
+        assert_int_equal(at_modem_info(f->m)->storage_used, 0);
+        fake_free(f);
+}
+
 /* +CMS 322 while sending: the storage-full alarm, and the storage is listed again. */
 static void test_storage_full_on_send(void **state)
 {
@@ -608,6 +654,7 @@ int main(void)
                 cmocka_unit_test(test_cmt_cnma_and_cds),
                 cmocka_unit_test(test_cmt_no_cnma),
                 cmocka_unit_test(test_drain_at_start),
+                cmocka_unit_test(test_drain_many_acked),
                 cmocka_unit_test(test_storage_full_on_send),
                 cmocka_unit_test(test_urc_flood_during_send),
                 cmocka_unit_test(test_csq_poll),
