@@ -500,7 +500,7 @@ static void test_drain_many_acked(void **state)
         (void)state;
         enum { N_STORED = 40 };
         static char listing[N_STORED * 100];
-        static char cmds[N_STORED][16];
+        static char cmds[N_STORED][24];
         static struct exch ex[N_STORED + 4];
         size_t k = 0;
         for (int i = 0; i < N_STORED; i++)
