@@ -27,3 +27,9 @@ struct ctl_command {
 
 /* puentectl pdu encode|decode: the PDU codec from the command line (daemon/ctl-pdu.c). */
 int ctl_pdu(const struct ctl_context *ctx, int argc, char **argv);
+/* puentectl send / status / outbox / inbox: the store and the daemon (daemon/ctl-send.c,
+ * ctl-status.c, ctl-list.c). */
+int ctl_send(const struct ctl_context *ctx, int argc, char **argv);
+int ctl_status(const struct ctl_context *ctx, int argc, char **argv);
+int ctl_outbox(const struct ctl_context *ctx, int argc, char **argv);
+int ctl_inbox(const struct ctl_context *ctx, int argc, char **argv);

@@ -7,6 +7,10 @@
 
 /* Later subcommands (status, send, contacts, rules, export) add a line here. */
 static const struct ctl_command ctl_commands[] = {
+        { "send", "queue a text message for a phone number and wake the daemon", ctl_send },
+        { "status", "modems, queue, incoming messages and whether the daemon runs", ctl_status },
+        { "outbox", "list queued and sent messages, newest first", ctl_outbox },
+        { "inbox", "list received messages, newest first", ctl_inbox },
         { "pdu", "encode text into SMS-SUBMIT PDUs, decode PDUs to JSON", ctl_pdu },
 };
 
