@@ -345,7 +345,7 @@ int store_open(const char *path, const struct store_options *opts, struct store 
         r = configure(s, o);
         if (r == 0)
                 r = migrate(s, target);
-        if (r == 0 && target == STORE_SCHEMA_VERSION)
+        if (r == 0 && target == STORE_SCHEMA_VERSION && !o->leave_sending)
                 r = settle_sending(s, o->resend_unknown);
         if (r < 0)
                 goto fail;

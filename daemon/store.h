@@ -57,6 +57,9 @@ struct store_options {
         /* What to do at open with parts caught in "sending" by a crash: false (the default and
          * the exactly-once contract) marks them "unknown"; true sends them again ("retry"). */
         bool resend_unknown;
+        /* Leave parts in "sending" alone: set by every process but the one sender (puentectl,
+         * tools), since the daemon may be between AT+CMGS and its answer right now. */
+        bool leave_sending;
         /* Wait for another connection's write lock (0 = STORE_BUSY_TIMEOUT_MS). */
         unsigned busy_timeout_ms;
         /* Cap the database at this many pages (0 = SQLite's default, no cap); a full store
@@ -65,9 +68,10 @@ struct store_options {
 };
 
 /* Opens (creating if missing) the database at `path`, switches it to WAL, migrates it to the
- * latest schema (each step in its own transaction) and settles parts caught in "sending"
- * (see store_options.resend_unknown). opts may be NULL. On failure nothing is returned and,
- * if errmsg is not NULL, a description is written there (STORE_ERRMSG_MAX bytes). */
+ * latest schema (each step in its own transaction) and, unless opts->leave_sending, settles
+ * parts caught in "sending" (see store_options.resend_unknown). opts may be NULL. On failure
+ * nothing is returned and, if errmsg is not NULL, a description is written there (STORE_ERRMSG_MAX
+ * bytes). */
 int store_open(const char *path, const struct store_options *opts, struct store **ret_store,
                char *errmsg);
 struct store *store_close(struct store *s);

@@ -192,6 +192,24 @@ static void crash_and_reopen(struct fixture *f, bool resend)
         store_close(s);
 }
 
+/* puentectl opening the database while the daemon sends must not touch the part in flight. */
+static void test_tool_leaves_sending(void **state)
+{
+        struct fixture *f = *state;
+        int64_t modem = make_modem(f->path), part;
+        struct store_options tool = { .leave_sending = true };
+        struct store *daemon = open_or_die(f->path, NULL), *ctl;
+
+        part = part_of_message(daemon, queue1(daemon, "+525512345678", T0));
+        assert_int_equal(store_part_sending(daemon, part, modem, T0), 0);
+        ctl = open_or_die(f->path, &tool);
+        assert_int_equal(store_settled_at_open(ctl), 0);
+        assert_int_equal(state_of(ctl, part), STORE_PART_SENDING);
+        store_close(ctl);
+        assert_int_equal(store_part_sent(daemon, part, 3, T0 + 1), 0);
+        store_close(daemon);
+}
+
 static void test_crash_unknown(void **state)
 {
         crash_and_reopen(*state, false);
@@ -426,7 +444,7 @@ int main(void)
                 T(test_crash_unknown),   T(test_crash_resend_configured),
                 T(test_crash_in_a_loop), T(test_concurrent_writers),
                 T(test_full_disk),       T(test_migrate_v1),
-                T(test_refused_files),
+                T(test_refused_files),   T(test_tool_leaves_sending),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
