@@ -127,9 +127,9 @@ void modem_set_reg(struct at_modem *m, int stat)
 
 void modem_enter(struct at_modem *m, enum at_modem_state to, const char *reason)
 {
+        /* Reported even when the state stays (PROBE again after a ladder step): the reason
+         * is news to whoever logs it. */
         enum at_modem_state from = m->state;
-        if (from == to)
-                return;
         m->state = to;
         m->cb.on_state(m, from, to, reason ? reason : "", m->userdata);
 }
@@ -381,9 +381,6 @@ static void restart(struct at_modem *m, uint64_t now, const char *reason)
         m->info.fail = AT_MODEM_FAIL_NONE;
         m->info.ladder_step = AT_LADDER_NONE;
         m->storage_full = false;
-        /* Enter PROBE even from PROBE so the binding sees the restart logged. */
-        if (m->state == AT_MODEM_PROBE)
-                m->state = AT_MODEM_RECOVERING;
         begin_probe(m, reason);
 }
 

@@ -21,7 +21,9 @@
  * at_modem_free() on the same modem (defer those to the event loop).
  *
  * States and transitions are in docs/modems.md; every transition goes through one function
- * that calls on_state with a plain-words reason, so the binding logs them in one place.
+ * that calls on_state with a plain-words reason, so the binding logs them in one place; it is
+ * called also when the state stays the same with a new reason (PROBE again after a ladder
+ * step), so from == to is possible.
  */
 #pragma once
 

@@ -65,6 +65,12 @@ static void on_result(const struct at_result *r, void *userdata)
         }
         if (rc == -EAGAIN)
                 rc = -ETIMEDOUT; /* re-run too often: give up on the step */
+        if (r->status == AT_STATUS_TIMEOUT) {
+                /* A late answer would be taken for the next command's: whatever on_error
+                 * says, the run ends and the caller recovers the channel. */
+                finish(s, -ETIMEDOUT, r);
+                return;
+        }
         if (rc == 0) {
                 advance(s, false);
         } else if (st->on_error == AT_SEQ_SKIP) {

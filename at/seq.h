@@ -10,7 +10,9 @@
  * The handler sees every result of its step (OK or not) and returns 0 (done, go on), -EAGAIN
  * (run the same step again, after at_seq_delay() if it set one; at most AT_SEQ_AGAIN_MAX
  * times) or another negative errno (the step failed: on_error decides). Without a handler a
- * step succeeds iff its status is AT_STATUS_OK.
+ * step succeeds iff its status is AT_STATUS_OK. A time-out (AT_STATUS_TIMEOUT) that the
+ * handler does not answer with -EAGAIN ends the run with -ETIMEDOUT whatever on_error says:
+ * a late answer would be taken for the next command's, so the caller must recover.
  *
  * Ownership: the caller owns struct at_seq (embed it) and the step arrays (constant, they
  * must outlive the run). The chat and *now / *quirks are borrowed. done() and handlers may

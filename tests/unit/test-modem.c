@@ -267,6 +267,39 @@ static const struct exch sim_pin_ok[] = {
         END,
 };
 
+/* A command that times out in a sequence, even one whose error is skipped (AT+CGMR), is a
+ * ladder step: its late answer would be taken for the next command's. */
+static void test_skipped_step_timeout(void **state)
+{
+        (void)state;
+        static const struct exch probe_hang[] = {
+                { "AT", "OK" },
+                { "ATE0", "OK" },
+                { "AT+CMEE=1", "OK" },
+                { "AT+CGMI", "Puente|OK" },
+                { "AT+CGMM", "SIM-27007|OK" },
+                { "AT+CGMR", NULL },
+                END,
+        };
+        struct fake *f = fake_new(0, NULL);
+        fake_add(f, probe_hang);
+        fake_add(f, probe_std);
+        fake_add(f, sim_ready);
+        fake_add(f, net_home);
+        fake_add(f, net_info);
+        fake_add(f, sms_std);
+        fake_add(f, drain_empty);
+        fake_start(f);
+        fake_run(f, 20000);
+        assert_script_done(f);
+        assert_non_null(strstr(f->log, "state probe -> probe: probe failed: re-initializing"));
+        assert_state(f, AT_MODEM_READY);
+        /* READY clears the ladder */
+        assert_int_equal(at_modem_info(f->m)->ladder_step, AT_LADDER_NONE);
+        assert_int_equal(at_modem_info(f->m)->failures, 0);
+        fake_free(f);
+}
+
 static void test_pin_entered(void **state)
 {
         (void)state;
@@ -573,6 +606,7 @@ int main(void)
                 cmocka_unit_test(test_simcom),
                 cmocka_unit_test(test_me_only),
                 cmocka_unit_test(test_no_storage),
+                cmocka_unit_test(test_skipped_step_timeout),
                 cmocka_unit_test(test_pin_entered),
                 cmocka_unit_test(test_pin_missing),
                 cmocka_unit_test(test_pin_wrong_never_retried),

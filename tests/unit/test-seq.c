@@ -329,22 +329,25 @@ static void test_abort(void **state)
         teardown_h(&h);
 }
 
-/* A time-out reaches the handler-less step as a failure with the result attached. */
+/* A time-out ends the run with -ETIMEDOUT even on a step marked AT_SEQ_SKIP. */
 static void test_timeout(void **state)
 {
         (void)state;
         static const struct at_seq_step steps[] = {
-                { .cmd = "AT+T", .timeout_ms = 300 },
+                { .cmd = "AT+T", .timeout_ms = 300, .on_error = AT_SEQ_SKIP },
+                { .cmd = "AT+U" },
         };
         static const char *const answers[] = { NULL };
         struct h h;
         setup(&h, answers, 1);
-        assert_int_equal(at_seq_run(&h.seq, steps, 1), 0);
+        assert_int_equal(at_seq_run(&h.seq, steps, 2), 0);
         pump(&h);
         h.now += 300;
         at_chat_tick(h.chat, h.now);
         assert_int_equal(h.done_calls, 1);
-        assert_int_equal(h.done_r, -EIO);
+        assert_int_equal(h.done_r, -ETIMEDOUT);
+        assert_int_equal(h.done_step, 0);
+        assert_string_equal(h.written, "AT+T;");
         teardown_h(&h);
 }
 
