@@ -6,10 +6,11 @@
 #include "daemon/bank.h"
 #include "daemon/store.h"
 
-#define BANK_ERRORS_KEPT 16 /* error times remembered per modem (recent_errors) */
-#define BANK_TRACK_MAX   64 /* parts remembered with their faults / modem to avoid */
-#define BANK_DEAD_MAX    64 /* messages remembered as failed for good */
-#define BANK_RETRIES_MAX 64 /* retry times remembered for bank_next_deadline() */
+#define BANK_ERRORS_KEPT 16   /* error times remembered per modem (recent_errors) */
+#define BANK_TRACK_MAX   64   /* parts remembered with their faults / modem to avoid */
+#define BANK_DEAD_MAX    64   /* messages remembered as failed for good */
+#define BANK_RETRIES_MAX 64   /* retry times remembered for bank_next_deadline() */
+#define BANK_DUE_TTL_MS  1000 /* how long a read of the due parts is reused */
 
 struct bank_flight {
         uint64_t cookie;
@@ -73,8 +74,10 @@ struct bank {
         struct bank_dead dead[BANK_DEAD_MAX];
         unsigned dead_next;
         uint64_t retry_ms[BANK_RETRIES_MAX]; /* 0 = free slot */
-        struct bank_due due[BANK_FETCH_MAX];
+        struct bank_due due[BANK_FETCH_MAX]; /* the due list, see bank.c: fetch_due() */
         unsigned n_due;
+        bool due_valid; /* false: read it again at the next kick */
+        uint64_t due_ms;
         struct sms_part *encode_parts; /* scratch for encoding at send time */
 };
 

@@ -121,6 +121,9 @@ int bank_finish(struct bank *b, struct bank_modem *m, const struct bank_result *
 
         m->busy = false;
         m->flight = (struct bank_flight){ 0 };
+        /* A part due again at once (fault, retry now, resend) is not in the due list. */
+        if (r->outcome != BANK_OUTCOME_SENT)
+                b->due_valid = false;
         if (r->outcome != BANK_OUTCOME_SENT && r->outcome != BANK_OUTCOME_TEMPORARY &&
             m->follow_msg == f.message_id)
                 m->follow_msg = 0; /* its other parts are failed, or better elsewhere */

@@ -290,34 +290,39 @@ static int copy_due(const struct store_part *p, void *userdata)
         return b->n_due < BANK_FETCH_MAX ? 0 : 1;
 }
 
-/* How many due parts to read: one per free modem, plus the parts that busy modems hold back
- * for their messages (they come first in the order and are skipped). */
-static unsigned fetch_limit(const struct bank *b, const struct bank_time *now)
+/* Reads the due parts into the bank's list. The list is reused by the next kicks while it is
+ * younger than BANK_DUE_TTL_MS and still holds parts nobody took: reading and sorting every
+ * due part for each send would cost more than the send (docs/bank.md, "The due list"). */
+static int fetch_due(struct bank *b, const struct bank_time *now)
 {
-        unsigned n = 0;
+        int r;
 
-        for (unsigned i = 0; i < b->n_modems; i++) {
-                const struct bank_modem *m = &b->modems[i];
-
-                if (modem_free(m, now))
-                        n++;
-                if (m->follow_msg && m->flight.part_count >= m->follow_seq)
-                        n += m->flight.part_count - m->follow_seq + 1;
-        }
-        n += BANK_DEAD_MAX / 8; /* room for parts of dead messages, failed on the way */
-        return n < BANK_FETCH_MAX ? n : BANK_FETCH_MAX;
+        b->n_due = 0;
+        b->due_valid = false;
+        r = store_next_parts(b->store, now->wall, BANK_FETCH_MAX, copy_due, b);
+        if (r < 0)
+                return r;
+        b->due_valid = true;
+        b->due_ms = now->mono_ms;
+        return 0;
 }
 
-/* One round: read the due parts, give each free modem its next part. Returns how many parts
+static bool due_usable(const struct bank *b, const struct bank_time *now)
+{
+        if (!b->due_valid || now->mono_ms >= b->due_ms + BANK_DUE_TTL_MS)
+                return false;
+        for (unsigned i = 0; i < b->n_due; i++)
+                if (!b->due[i].taken)
+                        return true;
+        return false;
+}
+
+/* One round over the due list: give each free modem its next part. Returns how many parts
  * were dealt with (handed over, failed, refused by a modem), 0 when nothing moved. */
 static int kick_round(struct bank *b, const struct bank_time *now)
 {
         int r, moved = 0;
 
-        b->n_due = 0;
-        r = store_next_parts(b->store, now->wall, fetch_limit(b, now), copy_due, b);
-        if (r < 0)
-                return r;
         /* First the modems in the middle of a multipart message: their next part. */
         for (unsigned i = 0; i < b->n_modems; i++) {
                 struct bank_modem *m = &b->modems[i];
@@ -397,7 +402,17 @@ int bank_kick(struct bank *b, const struct bank_time *now)
         b->handed = 0;
         bank_retry_prune(b, now->mono_ms);
         while (any_free(b, now)) {
+                bool fresh = !due_usable(b, now);
+
+                if (fresh && (r = fetch_due(b, now)) < 0)
+                        return r;
                 r = kick_round(b, now);
+                if (r == 0 && !fresh) {
+                        /* The list kept only parts nobody free may take: new ones may wait. */
+                        if ((r = fetch_due(b, now)) < 0)
+                                return r;
+                        r = kick_round(b, now);
+                }
                 if (r < 0)
                         return r;
                 if (r == 0)

@@ -18,7 +18,6 @@
 #define CTL_STATUS_KEY      "daemon.status" /* docs/puented.md, "Status" */
 #define CTL_STATUS_JSON_MAX (256 * 1024)    /* the snapshot of CONFIG_MODEMS_MAX modems fits */
 #define CTL_STATUS_STALE_S  60              /* puented rewrites it every 5 s */
-#define CTL_MODEM_ID_SCAN   1000            /* ids looked at past the last one found */
 
 static const char cmd[] = "status";
 
@@ -122,31 +121,47 @@ struct modem_row {
         unsigned daily_limit;
 };
 
-/* Every modem the store knows (ids are never reused or deleted). */
-static int load_modems(struct ctl_env *env, const struct daemon_state *d, uint32_t day,
-                       unsigned count, struct modem_row **ret, unsigned *ret_n)
+struct modem_list {
+        struct ctl_env *env;
+        const struct daemon_state *d;
+        struct modem_row *rows;
+        unsigned n, size;
+};
+
+static int add_modem(const struct store_modem *m, void *userdata)
 {
-        struct modem_row *rows = calloc(count ? count : 1, sizeof(*rows));
-        unsigned n = 0;
+        struct modem_list *l = userdata;
+        struct modem_row *r;
 
-        if (!rows)
-                return -ENOMEM;
-        for (int64_t id = 1, last = 0; n < count && id <= last + CTL_MODEM_ID_SCAN; id++) {
-                int r = store_modem_get(env->store, id, day, &rows[n].m);
+        if (l->n == l->size) {
+                unsigned size = l->size ? 2 * l->size : 8;
+                struct modem_row *rows = realloc(l->rows, size * sizeof(*rows));
 
-                if (r == -ENOENT)
-                        continue;
-                if (r < 0) {
-                        free(rows);
-                        return r;
-                }
-                last = id;
-                rows[n].snap = d->running ? snap_modem(d, id) : NULL;
-                rows[n].daily_limit = daily_limit_of(env->config, &rows[n].m, rows[n].snap);
-                n++;
+                if (!rows)
+                        return -ENOMEM;
+                l->rows = rows;
+                l->size = size;
         }
-        *ret = rows;
-        *ret_n = n;
+        r = &l->rows[l->n++];
+        *r = (struct modem_row){ .m = *m };
+        r->snap = l->d->running ? snap_modem(l->d, m->id) : NULL;
+        r->daily_limit = daily_limit_of(l->env->config, m, r->snap);
+        return 0;
+}
+
+/* Every modem the store knows, in id order. */
+static int load_modems(struct ctl_env *env, const struct daemon_state *d, uint32_t day,
+                       struct modem_row **ret, unsigned *ret_n)
+{
+        struct modem_list l = { .env = env, .d = d };
+        int r = store_modem_list(env->store, day, add_modem, &l);
+
+        if (r < 0) {
+                free(l.rows);
+                return r;
+        }
+        *ret = l.rows;
+        *ret_n = l.n;
         return 0;
 }
 
@@ -371,7 +386,7 @@ int ctl_status(const struct ctl_context *ctx, int argc, char **argv)
         daemon_state(env.store, now, &d);
         r = store_status_counts(env.store, &st);
         if (r == 0)
-                r = load_modems(&env, &d, day, st.modems, &rows, &n);
+                r = load_modems(&env, &d, day, &rows, &n);
         if (r < 0) {
                 status = ctl_fail(CTL_EXIT_FAIL, cmd, "cannot read the database: %s",
                                   store_errmsg(env.store));

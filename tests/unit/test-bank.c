@@ -622,6 +622,51 @@ static void test_at_modem_result(void **state)
         assert_int_equal(bank_send_result(f->b, r.cookie, &r, &f->now), -EINVAL);
 }
 
+/* The due list is reused between kicks: a message queued meanwhile goes out once the list
+ * runs dry or is BANK_DUE_TTL_MS (1 s) old, or at once when nothing in the list can go. */
+static void test_due_list_refresh(void **state)
+{
+        struct fixture *f = *state;
+        struct sms_pdu pdu;
+        int64_t multi;
+
+        add(f, 0, 0, 0);
+        queue(f, "A", 0);
+        queue(f, "B", 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        queue(f, "U", 9);
+        answer(f, last(f, 0)->cookie, BANK_OUTCOME_SENT, NULL);
+        assert_int_equal(sms_pdu_decode_hex(last(f, 0)->pdu, SMS_DIR_MO, &pdu), 0);
+        assert_string_equal(pdu.text, "B"); /* read before U was queued */
+        answer(f, last(f, 0)->cookie, BANK_OUTCOME_SENT, NULL);
+        assert_int_equal(sms_pdu_decode_hex(last(f, 0)->pdu, SMS_DIR_MO, &pdu), 0);
+        assert_string_equal(pdu.text, "U");
+        queue(f, "C", 0);
+        queue(f, "D", 0);
+        answer(f, last(f, 0)->cookie, BANK_OUTCOME_SENT, NULL); /* C, with D in the list */
+        queue(f, "V", 9);
+        advance(f, 1000);
+        answer(f, last(f, 0)->cookie, BANK_OUTCOME_SENT, NULL);
+        assert_int_equal(sms_pdu_decode_hex(last(f, 0)->pdu, SMS_DIR_MO, &pdu), 0);
+        assert_string_equal(pdu.text, "V");
+        answer(f, last(f, 0)->cookie, BANK_OUTCOME_SENT, NULL);
+        assert_int_equal(sms_pdu_decode_hex(last(f, 0)->pdu, SMS_DIR_MO, &pdu), 0);
+        assert_string_equal(pdu.text, "D");
+        answer(f, last(f, 0)->cookie, BANK_OUTCOME_SENT, NULL);
+
+        /* The list holds only part 2, waiting for modem 0: a new message goes to modem 1 at
+         * once. */
+        add(f, 1, 0, 0);
+        multi = queue(f, LONG_TEXT, 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        unsigned busy = f->m[0].n > 6 ? 0 : 1;
+        assert_int_equal(part(f, last(f, busy)->part_id).message_id, multi);
+        queue(f, "nuevo", 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        assert_int_equal(sms_pdu_decode_hex(last(f, 1 - busy)->pdu, SMS_DIR_MO, &pdu), 0);
+        assert_string_equal(pdu.text, "nuevo");
+}
+
 static void test_bad_arguments(void **state)
 {
         struct fixture *f = *state;
@@ -660,6 +705,7 @@ int main(void)
                 T(test_healthiest),
                 T(test_encode_at_send_time),
                 T(test_at_modem_result),
+                T(test_due_list_refresh),
                 T(test_bad_arguments),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
