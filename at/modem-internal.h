@@ -40,6 +40,7 @@ struct at_modem {
         enum at_modem_state state;
         struct at_modem_info info;
         bool started;
+        bool stopping; /* inside stop_everything(): no state changes from results */
 
         /* probe and SIM */
         unsigned probe_tries;
@@ -95,6 +96,7 @@ struct at_modem {
         uint64_t ladder_wait_until; /* RECOVERING: CFUN reset boot wait; UINT64_MAX none */
         bool reopen_wait;
         uint64_t garbage_since;
+        uint64_t garbage_quiet_until; /* drops ignored until then, after a garbage step */
         unsigned garbage;
 };
 

@@ -159,7 +159,11 @@ static void stop_everything(struct at_modem *m)
         m->ladder_wait_until = UINT64_MAX;
         m->reopen_wait = false;
         modem_recv_forget(m);
+        /* A send still queued is reported from inside: it must not pass through READY on
+         * the way to the state the caller is about to enter. */
+        m->stopping = true;
         at_chat_cancel_all(m->chat);
+        m->stopping = false;
 }
 
 static void begin_probe(struct at_modem *m, const char *reason)
@@ -272,6 +276,9 @@ static void on_chat_event(const struct at_event *ev, void *userdata)
                 begin_probe(m, "the modem reset itself");
                 break;
         case AT_EVENT_DROPPED:
+                /* The rest of a burst that already cost a ladder step costs no second one. */
+                if (m->now < m->garbage_quiet_until)
+                        break;
                 if (m->now - m->garbage_since > MODEM_GARBAGE_WINDOW) {
                         m->garbage_since = m->now;
                         m->garbage = 0;
@@ -279,6 +286,7 @@ static void on_chat_event(const struct at_event *ev, void *userdata)
                 if (++m->garbage >= MODEM_GARBAGE_MAX && m->state != AT_MODEM_FAILED &&
                     !m->reopen_wait) {
                         m->garbage = 0;
+                        m->garbage_quiet_until = m->now + MODEM_GARBAGE_WINDOW;
                         modem_ladder(m, "garbage on the line");
                 }
                 break;

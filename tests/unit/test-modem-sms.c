@@ -3,6 +3,8 @@
  * start-up listing, URC floods during a send. */
 #include "tests/unit/test-modem-harness.h"
 
+#include "at/chat.h" /* AT_CHAT_TIMEOUT_DEFAULT */
+
 #define PDU_CMD  "PDU:" SUBMIT_PDU
 #define CMGS_CMD "AT+CMGS=23"
 
@@ -274,6 +276,30 @@ static void test_send_timeout(void **state)
         fake_free(f);
 }
 
+/* A part queued behind a command that times out never went: MODEM_FAULT, and the modem
+ * goes from SENDING straight to the ladder's state. */
+static void test_queued_send_cancelled(void **state)
+{
+        (void)state;
+        static const struct exch ex[] = {
+                { "AT+CSQ", NULL },
+                END,
+        };
+        struct fake *f = fake_ready();
+        fake_add(f, ex);
+        fake_advance(f, AT_MODEM_CSQ_INTERVAL_MS);
+        assert_script_done(f);
+        assert_int_equal(at_modem_send(f->m, SUBMIT_PDU, SUBMIT_LEN, false, 4, f->now), 0);
+        f->strict = false;
+        fake_advance(f, AT_CHAT_TIMEOUT_DEFAULT);
+        assert_int_equal(f->n_results, 1);
+        assert_int_equal(f->results[0].outcome, AT_SEND_MODEM_FAULT);
+        assert_string_equal(f->results[0].text, "send abandoned before it started");
+        assert_null(strstr(f->log, "sending -> ready"));
+        assert_non_null(strstr(f->log, "sending -> probe: AT+CSQ timed out"));
+        fake_free(f);
+}
+
 /* A modem that stops answering: re-init, AT+CFUN reset, reopen, FAILED, in that order; a
  * restart by the binding starts again from step 1 and a success clears the ladder. */
 static void test_ladder_order(void **state)
@@ -327,10 +353,25 @@ static void test_garbage_streak(void **state)
         (void)state;
         struct fake *f = fake_ready();
         f->strict = false;
-        for (int k = 0; k < 16; k++)
+        for (int k = 0; k < 15; k++)
                 fake_feed(f, "\x01\x02garbage\r\n", 11);
+        assert_int_equal(at_modem_info(f->m)->ladder_step, AT_LADDER_NONE);
+        fake_feed(f, "\x01\x02garbage\r\n", 11);
         assert_int_equal(at_modem_info(f->m)->ladder_step, AT_LADDER_REINIT);
         assert_non_null(strstr(f->log, "garbage on the line"));
+        /* the rest of the same burst costs no second step */
+        for (int k = 0; k < 40; k++)
+                fake_feed(f, "\x01\x02garbage\r\n", 11);
+        assert_int_equal(at_modem_info(f->m)->ladder_step, AT_LADDER_REINIT);
+        /* a slow trickle (fewer than 16 in 10 s) never counts */
+        struct fake *g = fake_ready();
+        g->strict = false;
+        for (int k = 0; k < 60; k++) {
+                fake_feed(g, "\x01junk\r\n", 7);
+                g->now += 1000;
+        }
+        assert_int_equal(at_modem_info(g->m)->ladder_step, AT_LADDER_NONE);
+        fake_free(g);
         fake_free(f);
 }
 
@@ -647,6 +688,7 @@ int main(void)
                 cmocka_unit_test(test_reset_mid_send),
                 cmocka_unit_test(test_reset_before_prompt),
                 cmocka_unit_test(test_send_timeout),
+                cmocka_unit_test(test_queued_send_cancelled),
                 cmocka_unit_test(test_ladder_order),
                 cmocka_unit_test(test_garbage_streak),
                 cmocka_unit_test(test_cmti_read_ack_delete),
