@@ -17,7 +17,9 @@ def main():
     hw = Modem(T + "/hw")
     hw.ok("ATE0"); hw.ok("AT+CMEE=1")
     check(hw.ok("AT+CGMI") == ["huawei"], "CGMI")
-    check(hw.urc("^RSSI:", timeout=3).startswith("^RSSI:"), "^RSSI noise")
+    for _ in range(2):  # it repeats every 2 s
+        check(hw.urc("^RSSI:", timeout=3).startswith("^RSSI:"), "^RSSI noise")
+    check(hw.urc("^BOOT:", timeout=3).startswith("^BOOT:"), "^BOOT noise")
     hw.ok("AT^CURC=0")
     hw.urcs.clear()
     check(hw.silent(2.3), "noise after AT^CURC=0")

@@ -54,8 +54,11 @@ static int on_noise(sd_event_source *s, uint64_t usec, void *userdata)
         if (m->curc && !m->hung && m->state == MODEM_READY) {
                 sim_modem_urc(m, "^RSSI:%d", m->csq);
                 sim_modem_urc(m, "^MODE:5,4");
+                sim_modem_urc(m, "^BOOT:12345678,0,0,0,75");
         }
+        /* time sources are one-shot: re-arm for the next period */
         sd_event_source_set_time_relative(s, SIM_NOISE_MS * 1000ULL);
+        sd_event_source_set_enabled(s, SD_EVENT_ON);
         return 0;
 }
 
