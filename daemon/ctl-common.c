@@ -63,7 +63,8 @@ int ctl_env_open(const struct ctl_context *ctx, const char *cmd, bool create, st
                 config_free(c);
                 return CTL_EXIT_FAIL;
         }
-        r = store_open(c->database, NULL, &s, err);
+        /* puented may be between AT+CMGS and its answer right now: its part stays "sending". */
+        r = store_open(c->database, &(struct store_options){ .leave_sending = true }, &s, err);
         if (r < 0) {
                 ctl_fail(CTL_EXIT_FAIL, cmd, "cannot open the database: %s", err);
                 config_free(c);

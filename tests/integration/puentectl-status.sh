@@ -83,6 +83,14 @@ out_has "  state:       network"
 out_has "  network:     no operator, searching"
 out_has "  signal:      unknown"
 
+# puented's part in flight ("sending") is left alone by puentectl opening the database
+q "UPDATE outgoing_parts SET state = 'sending', modem_id = 1, attempts = 1 WHERE id = 1" >/dev/null
+run 0 status
+out_has "Queue: 0 parts waiting (0 new, 0 to retry), 1 sending"
+run 0 send --to 5512345678 "otro"
+[ "$(q "SELECT state FROM outgoing_parts WHERE id = 1")" = sending ] ||
+	fail "puentectl settled the daemon's part in flight: $(q "SELECT state FROM outgoing_parts WHERE id = 1")"
+
 # the daily limit comes from the configuration when the daemon does not say
 cp "$CONF" "$T/limit.conf"
 echo 'daily_limit = 250' >>"$T/limit.conf"
