@@ -220,8 +220,10 @@ static void print_modem(const struct modem_row *r)
                        *last_error ? "; last: " : "", last_error);
         else if (*last_error)
                 printf("  errors:      %u in total; last: %s\n", m->errors, last_error);
+        else if (m->errors)
+                printf("  errors:      %u in total\n", m->errors);
         else
-                printf("  errors:      %s%u in total\n", m->errors ? "" : "none, ", m->errors);
+                printf("  errors:      none\n");
 }
 
 static void print_plain(const struct daemon_state *d, const struct modem_row *rows, unsigned n,
