@@ -108,8 +108,11 @@ deps:
 fuzz: deps
 	tests/fuzz/run.sh $(FUZZ_TIME)
 
-bench: deps $(patsubst tests/bench/%.c,$(BB)/bench/%,$(BENCH_SRC))
-	@for b in $(patsubst tests/bench/%.c,$(BB)/bench/%,$(BENCH_SRC)); do echo "== $$b"; $$b || exit 1; done
+# Benchmarks that drive programs (puente-sim, puented) find them through PUENTE_BUILD.
+bench: deps
+	$(MAKE) B=build $(PROGS:$(B)/%=build/%) $(patsubst tests/bench/%.c,$(BB)/bench/%,$(BENCH_SRC))
+	@export PUENTE_BUILD=$(abspath build) PUENTE_SIM=$(abspath build)/puente-sim; \
+	for b in $(patsubst tests/bench/%.c,$(BB)/bench/%,$(BENCH_SRC)); do echo "== $$b"; $$b || exit 1; done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
