@@ -95,6 +95,22 @@ static void test_good(void **state)
         }
 }
 
+/* A normalized number normalizes to itself, whatever the default country: numbers already
+ * in the store may be normalized again (puentectl import of an export). */
+static void test_idempotent(void **state)
+{
+        static const unsigned ccs[] = { 52, 1, 44, 502 };
+
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                char once[PHONE_E164_MAX], twice[PHONE_E164_MAX];
+                assert_int_equal(phone_normalize(good[i].input, good[i].cc, once, NULL), 0);
+                for (size_t k = 0; k < sizeof(ccs) / sizeof(ccs[0]); k++) {
+                        assert_int_equal(phone_normalize(once, ccs[k], twice, NULL), 0);
+                        assert_string_equal(once, twice);
+                }
+        }
+}
+
 static void test_bad(void **state)
 {
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -154,7 +170,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_good),        cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_input_limit), cmocka_unit_test(test_problem_strings),
-                cmocka_unit_test(test_country),
+                cmocka_unit_test(test_country),     cmocka_unit_test(test_idempotent),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
