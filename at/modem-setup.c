@@ -76,9 +76,17 @@ static int h_cgmm(struct at_seq *s, void *ctx, const struct at_result *r)
 }
 
 static const struct at_seq_step probe_steps[] = {
-        { .cmd = "AT", .timeout_ms = MODEM_PROBE_AT_MS, .handler = h_at },
-        /* Echo off first: with echo on, every answer starts with our own line. */
-        { .cmd = "ATE0" },
+        /* ESC first (27.005 3.5.1): a host killed after the prompt leaves the modem taking
+         * everything as message text until Ctrl-Z or ESC. Text before "AT" is ignored in
+         * command mode (V.250 5.2.1). */
+        { .cmd = "\x1b"
+                 "AT",
+          .timeout_ms = MODEM_PROBE_AT_MS,
+          .handler = h_at },
+        /* Echo off first: with echo on, every answer starts with our own line. The wait lets
+         * the second answer of a modem that was taking a message (OK to the ESC, OK to the
+         * AT) arrive as stray rather than as ATE0's. */
+        { .cmd = "ATE0", .wait_ms = MODEM_PROBE_SETTLE_MS },
         { .cmd = "AT+CMEE=1", .on_error = AT_SEQ_SKIP },
         { .cmd = "AT+CGMI", .handler = h_ident, .on_error = AT_SEQ_SKIP },
         { .cmd = "AT+CGMM", .handler = h_cgmm, .on_error = AT_SEQ_SKIP },

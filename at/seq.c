@@ -33,6 +33,7 @@ static void advance(struct at_seq *s, bool failed_next)
 {
         s->i++;
         s->again = 0;
+        s->waited = false;
         s->prev_next_failed = failed_next;
         if (!failed_next)
                 while (s->i < s->n && s->steps[s->i].alt)
@@ -107,8 +108,14 @@ static void step_start(struct at_seq *s)
                         bool keep = st->alt && s->prev_next_failed;
                         s->i++;
                         s->again = 0;
+                        s->waited = false;
                         s->prev_next_failed = keep;
                         continue;
+                }
+                if (st->wait_ms > 0 && !s->waited) {
+                        s->waited = true;
+                        s->wake_at = *s->now + st->wait_ms;
+                        return;
                 }
                 const char *cmd = st->cmd;
                 if (!cmd) {
@@ -154,6 +161,7 @@ int at_seq_run(struct at_seq *s, const struct at_seq_step *steps, size_t n)
         s->n = n;
         s->i = 0;
         s->again = 0;
+        s->waited = false;
         s->prev_next_failed = false;
         s->cmd_id = 0;
         s->wake_at = UINT64_MAX;

@@ -49,6 +49,10 @@ struct at_seq_step {
         at_chat_line_fn on_line; /* optional: every intermediate line (long listings) */
         enum at_seq_on_error on_error;
         bool alt; /* a fall-back: runs only if the step before failed with AT_SEQ_NEXT */
+        /* Wait this long before writing the command, so that a late second answer to the
+         * step before arrives with nothing in flight (the chat reports it as stray) instead
+         * of being taken for this command's. */
+        uint32_t wait_ms;
 };
 
 /* r: 0, or the failing step's error; step: its index; res: its result (NULL if the chat
@@ -69,6 +73,7 @@ struct at_seq {
         bool prev_next_failed; /* the step before failed with AT_SEQ_NEXT */
         unsigned cmd_id;       /* the command in flight, 0 none */
         unsigned again;        /* -EAGAIN re-runs of the current step */
+        bool waited;           /* the current step's wait_ms has passed */
         uint32_t delay_ms;     /* set by at_seq_delay() in a handler */
         uint64_t wake_at;      /* a delayed re-run is due; UINT64_MAX none */
 };

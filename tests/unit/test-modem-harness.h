@@ -232,7 +232,10 @@ static void fake_command(struct fake *f, const char *cmd)
         f->pos++;
         if (f->echo && strncmp(cmd, "PDU:", 4) != 0 && strcmp(cmd, "ESC") != 0) {
                 char echo[2100];
-                snprintf(echo, sizeof(echo), "%s\r", cmd);
+                if (strncmp(cmd, "ESC ", 4) == 0)
+                        snprintf(echo, sizeof(echo), "\x1b%s\r", cmd + 4);
+                else
+                        snprintf(echo, sizeof(echo), "%s\r", cmd);
                 fake_feed(f, echo, strlen(echo));
         }
         if (strcmp(cmd, "ATE0") == 0)
@@ -255,7 +258,10 @@ static void fake_pump(struct fake *f)
                 if (f->hold && !fake_next(f))
                         return;
                 /* one complete unit: a command line, a PDU ended by Ctrl-Z, or ESC */
-                size_t i = 0;
+                /* an ESC with a command right behind it (the probe's "\x1bAT") is one
+                 * unit, "ESC AT"; an ESC alone is the unit "ESC" */
+                size_t start = f->out_len > 1 && f->out[0] == 0x1b ? 1 : 0;
+                size_t i = start;
                 while (i < f->out_len && f->out[i] != '\r' && f->out[i] != 0x1a &&
                        f->out[i] != 0x1b)
                         i++;
@@ -266,12 +272,16 @@ static void fake_pump(struct fake *f)
                 }
                 char unit[2048];
                 char term = f->out[i];
-                if (term == 0x1b)
+                if (term == 0x1b && i == 0)
                         snprintf(unit, sizeof(unit), "ESC");
                 else if (term == 0x1a)
                         snprintf(unit, sizeof(unit), "PDU:%.*s", (int)i, f->out);
+                else if (start)
+                        snprintf(unit, sizeof(unit), "ESC %.*s", (int)(i - 1), f->out + 1);
                 else
                         snprintf(unit, sizeof(unit), "%.*s", (int)i, f->out);
+                if (term == 0x1b && i > 0)
+                        i--; /* the ESC ends this unit and starts the next */
                 memmove(f->out, f->out + i + 1, f->out_len - i - 1);
                 f->out_len -= i + 1;
                 fake_command(f, unit);
@@ -366,8 +376,12 @@ static bool saw_event(const struct fake *f, enum at_modem_event_type t)
 
 /* ---- scripts of a standard 27.007/27.005 modem (puente-sim's "standard" dialect) ---------- */
 
+/* The probe's first command: ESC ends a message input a killed host left open
+ * (27.005 3.5.1), then AT. */
+#define PROBE_AT "ESC AT"
+
 static const struct exch probe_std[] = {
-        { "AT", "OK" },
+        { PROBE_AT, "OK" },
         { "ATE0", "OK" },
         { "AT+CMEE=1", "OK" },
         { "AT+CGMI", "Puente|OK" },

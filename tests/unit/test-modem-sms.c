@@ -192,7 +192,7 @@ static void test_cmms(void **state)
 }
 
 static const struct exch reinit_ready[] = {
-        { "AT", "OK" },
+        { PROBE_AT, "OK" },
         { "ATE0", "OK" },
         { "AT+CMEE=1", "OK" },
         { "AT+CGMI", "Puente|OK" },

@@ -78,7 +78,7 @@ static void test_huawei(void **state)
 {
         (void)state;
         static const struct exch probe_huawei[] = {
-                { "AT", "^RSSI: 14|OK" },
+                { PROBE_AT, "^RSSI: 14|OK" },
                 { "ATE0", "OK|^MODE: 5,4" },
                 { "AT+CMEE=1", "OK" },
                 { "AT+CGMI", "huawei|OK" },
@@ -163,8 +163,8 @@ static void test_simcom(void **state)
 {
         (void)state;
         static const struct exch probe_simcom[] = {
-                { "AT", "RDY|+CFUN: 1|+CPIN: READY" }, /* boot: the probe starts over */
-                { "AT", "OK" },
+                { PROBE_AT, "RDY|+CFUN: 1|+CPIN: READY" }, /* boot: the probe starts over */
+                { PROBE_AT, "OK" },
                 { "ATE0", "OK" },
                 { "AT+CMEE=1", "OK" },
                 { "AT+CGMI", "SIMCOM_Ltd|OK" },
@@ -273,7 +273,7 @@ static void test_skipped_step_timeout(void **state)
 {
         (void)state;
         static const struct exch probe_hang[] = {
-                { "AT", "OK" },
+                { PROBE_AT, "OK" },
                 { "ATE0", "OK" },
                 { "AT+CMEE=1", "OK" },
                 { "AT+CGMI", "Puente|OK" },
@@ -297,6 +297,27 @@ static void test_skipped_step_timeout(void **state)
         /* READY clears the ladder */
         assert_int_equal(at_modem_info(f->m)->ladder_step, AT_LADDER_NONE);
         assert_int_equal(at_modem_info(f->m)->failures, 0);
+        fake_free(f);
+}
+
+/* A host killed after the prompt left the modem taking message text: the probe's ESC ends
+ * it (OK), the AT gets its own OK, and that second OK passes as stray before ATE0. */
+static void test_probe_after_killed_host(void **state)
+{
+        (void)state;
+        static const struct exch probe_pdu_mode[] = {
+                { PROBE_AT, "OK|OK" },
+                { "ATE0", "+CME ERROR: 3" }, /* taken for ATE0 only if it is ATE0's */
+                END,
+        };
+        struct fake *f = fake_new(0, NULL);
+        fake_add(f, probe_pdu_mode);
+        f->strict = false;
+        fake_start(f);
+        fake_run(f, 5000);
+        assert_script_done(f);
+        /* ATE0 failed on its own answer: the stray OK was not taken for it */
+        assert_non_null(strstr(f->log, "probe failed"));
         fake_free(f);
 }
 
@@ -372,7 +393,7 @@ static void test_pin_wrong_never_retried(void **state)
 
         /* the binding's slow retry */
         static const struct exch probe_again[] = {
-                { "AT", "OK" },
+                { PROBE_AT, "OK" },
                 { "ATE0", "OK" },
                 { "AT+CMEE=1", "OK" },
                 { "AT+CGMI", "Puente|OK" },
@@ -607,6 +628,7 @@ int main(void)
                 cmocka_unit_test(test_me_only),
                 cmocka_unit_test(test_no_storage),
                 cmocka_unit_test(test_skipped_step_timeout),
+                cmocka_unit_test(test_probe_after_killed_host),
                 cmocka_unit_test(test_pin_entered),
                 cmocka_unit_test(test_pin_missing),
                 cmocka_unit_test(test_pin_wrong_never_retried),

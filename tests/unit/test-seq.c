@@ -292,6 +292,30 @@ static void test_delay(void **state)
         teardown_h(&h);
 }
 
+/* wait_ms holds a step back: a late second answer to the step before is stray, not its. */
+static void test_wait(void **state)
+{
+        (void)state;
+        static const struct at_seq_step steps[] = {
+                { .cmd = "AT+A" },
+                { .cmd = "AT+B", .wait_ms = 500 },
+        };
+        static const char *const answers[] = { "\r\nOK\r\nOK\r\n", "\r\nERROR\r\n" };
+        struct h h;
+        setup(&h, answers, 2);
+        assert_int_equal(at_seq_run(&h.seq, steps, 2), 0);
+        pump(&h);
+        assert_string_equal(h.written, "AT+A;");
+        assert_int_equal(at_seq_next_deadline(&h.seq), h.now + 500);
+        h.now += 500;
+        at_seq_tick(&h.seq);
+        pump(&h);
+        assert_string_equal(h.written, "AT+A;AT+B;");
+        assert_int_equal(h.done_calls, 1);
+        assert_int_equal(h.done_r, -EIO); /* AT+B got its own ERROR, not the stray OK */
+        teardown_h(&h);
+}
+
 /* After abort the answer of the command in flight is ignored and done() never runs. */
 static void test_abort(void **state)
 {
@@ -371,9 +395,9 @@ static void test_arguments(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_table),     cmocka_unit_test(test_delay),
-                cmocka_unit_test(test_abort),     cmocka_unit_test(test_timeout),
-                cmocka_unit_test(test_arguments),
+                cmocka_unit_test(test_table),   cmocka_unit_test(test_delay),
+                cmocka_unit_test(test_wait),    cmocka_unit_test(test_abort),
+                cmocka_unit_test(test_timeout), cmocka_unit_test(test_arguments),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
