@@ -321,6 +321,30 @@ static void test_probe_after_killed_host(void **state)
         fake_free(f);
 }
 
+/* quirk cpin-no-ok (set by configuration): "+CPIN: READY" without OK ends AT+CPIN?. */
+static void test_cpin_no_ok(void **state)
+{
+        (void)state;
+        static const struct exch sim_no_ok[] = {
+                { "AT+CCID", "+CCID: 8952020012345678901|OK" },
+                { "AT+CPIN?", "+CPIN: READY" },
+                { "AT+CIMI", "334020123456789|OK" },
+                END,
+        };
+        struct fake *f = fake_new(AT_QUIRK_CPIN_NO_OK, NULL);
+        fake_add(f, probe_std);
+        fake_add(f, sim_no_ok);
+        fake_add(f, net_home);
+        fake_add(f, net_info);
+        fake_add(f, sms_std);
+        fake_add(f, drain_empty);
+        fake_start(f);
+        fake_run(f, 10000);
+        assert_script_done(f);
+        assert_state(f, AT_MODEM_READY);
+        fake_free(f);
+}
+
 static void test_pin_entered(void **state)
 {
         (void)state;
@@ -629,6 +653,7 @@ int main(void)
                 cmocka_unit_test(test_no_storage),
                 cmocka_unit_test(test_skipped_step_timeout),
                 cmocka_unit_test(test_probe_after_killed_host),
+                cmocka_unit_test(test_cpin_no_ok),
                 cmocka_unit_test(test_pin_entered),
                 cmocka_unit_test(test_pin_missing),
                 cmocka_unit_test(test_pin_wrong_never_retried),
