@@ -24,6 +24,8 @@ static void send_report(struct at_modem *m, enum at_send_outcome o, int mr, int 
         };
         if (o != AT_SEND_SENT && o != AT_SEND_PERMANENT)
                 modem_set_error(m, "send: %s", text);
+        if (o != AT_SEND_SENT)
+                m->burst = false; /* the caller may not send the rest: ask AT+CMMS anew */
         /* not while at_modem_free() runs, nor while another state is being entered */
         if (m->state == AT_MODEM_SENDING && m->started && !m->stopping)
                 modem_enter(m, AT_MODEM_READY, o == AT_SEND_SENT ? "part sent" : text);
