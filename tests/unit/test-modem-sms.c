@@ -189,6 +189,25 @@ static void test_cmms(void **state)
                 assert_int_equal(f->results[k].mr, (int)k + 1);
         }
         fake_free(f);
+
+        /* a part that fails ends the burst: the next message asks for AT+CMMS=1 again */
+        static const struct exch burst_broken[] = {
+                { "AT+CMMS=1", "OK" },
+                { CMGS_CMD, "> " },
+                { PDU_CMD, "+CMS ERROR: 42" },
+                { "AT+CMMS=1", "OK" },
+                { CMGS_CMD, "> " },
+                { PDU_CMD, "+CMGS: 7|OK" },
+                END,
+        };
+        f = fake_ready();
+        fake_add(f, burst_broken);
+        send_one(f, true, 1);
+        send_one(f, true, 2);
+        assert_script_done(f);
+        assert_int_equal(f->results[0].outcome, AT_SEND_TEMPORARY);
+        assert_int_equal(f->results[1].outcome, AT_SEND_SENT);
+        fake_free(f);
 }
 
 static const struct exch reinit_ready[] = {
