@@ -363,6 +363,54 @@ static void k_pin_pin(struct key_ctx *k)
         to_digits(k, "SIM PIN", CONFIG_PIN_MIN, CONFIG_PIN_MAX, k->x->pin->pin);
 }
 
+static void k_staff_replies(struct key_ctx *k)
+{
+        to_uint(k, 1, CONFIG_STAFF_REPLIES_MAX, &k->c->staff_replies_per_hour);
+}
+
+/* A staff number is normalized with the country of the top-level keys (read first). */
+static bool to_phone(struct key_ctx *k, const char *v, char out[CONFIG_PHONE_MAX])
+{
+        enum phone_problem problem = PHONE_OK;
+        char e164[PHONE_E164_MAX];
+
+        if (phone_normalize(v, k->c->country_code, e164, &problem) < 0) {
+                KERR(k, "'%s' is not a phone number: it %s; expected one such as +525512345678", v,
+                     phone_problem_str(problem));
+                return false;
+        }
+        memcpy(out, e164, sizeof(e164));
+        return true;
+}
+
+static void k_clinic_staff(struct key_ctx *k)
+{
+        struct config_clinic *cl = k->x->clinic;
+
+        for (unsigned i = 0; i < k->n; i++) {
+                char e164[CONFIG_PHONE_MAX];
+                bool dup = false;
+                if (!to_phone(k, k->v[i], e164))
+                        continue;
+                for (unsigned j = 0; j < cl->n_staff; j++)
+                        dup |= strcmp(cl->staff[j], e164) == 0;
+                if (dup) {
+                        KERR(k, "'%s' (%s) is listed twice", k->v[i], e164);
+                        continue;
+                }
+                if (cl->n_staff == CONFIG_STAFF_MAX) {
+                        KERR(k, "more than %d numbers", CONFIG_STAFF_MAX);
+                        return;
+                }
+                memcpy(cl->staff[cl->n_staff++], e164, CONFIG_PHONE_MAX);
+        }
+}
+
+static void k_clinic_manager(struct key_ctx *k)
+{
+        to_phone(k, k->v[0], k->x->clinic->manager);
+}
+
 static const struct {
         const char *section, *key;
         void (*fn)(struct key_ctx *k);
@@ -394,6 +442,9 @@ static const struct {
         { "modem", "iccid", k_modem_iccid },
         { "modem", "imei", k_modem_imei },
         { "pin", "pin", k_pin_pin },
+        { "", "staff_replies_per_hour", k_staff_replies },
+        { "clinic", "staff", k_clinic_staff },
+        { "clinic", "manager", k_clinic_manager },
 };
 
 void config_check_key(struct config_ctx *x, struct config *c, const char *key,
@@ -403,7 +454,8 @@ void config_check_key(struct config_ctx *x, struct config *c, const char *key,
 
         k.line = config_scan_line(x->scan, x->section, x->title, key);
         if ((x->modem == NULL && strcmp(x->section, "modem") == 0) ||
-            (x->pin == NULL && strcmp(x->section, "pin") == 0))
+            (x->pin == NULL && strcmp(x->section, "pin") == 0) ||
+            (x->clinic == NULL && strcmp(x->section, "clinic") == 0))
                 return; /* a section over the limit: reported once at its start */
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
                 if (strcmp(keys[i].section, x->section) == 0 && strcmp(keys[i].key, key) == 0) {
@@ -472,6 +524,24 @@ static void begin_pin(struct config_ctx *x, struct config *c, const char *title,
         memcpy(x->pin->iccid, title, strlen(title) + 1);
 }
 
+static void begin_clinic(struct config_ctx *x, struct config *c, const char *title, unsigned line)
+{
+        if (c->n_clinics == CONFIG_CLINICS_MAX) {
+                config_error(x, line, "clinic \"%s\": more than %d clinic sections", title,
+                             CONFIG_CLINICS_MAX);
+                return;
+        }
+        if (strlen(title) >= CONFIG_CLINIC_NAME_MAX) {
+                config_error(x, line, "clinic \"%s\": name longer than %d bytes", title,
+                             CONFIG_CLINIC_NAME_MAX - 1);
+                return;
+        }
+        x->clinic = &c->clinics[c->n_clinics++];
+        memset(x->clinic, 0, sizeof(*x->clinic));
+        copy(x->clinic->name, sizeof(x->clinic->name), title);
+        x->clinic->line = line;
+}
+
 void config_check_section(struct config_ctx *x, struct config *c, const char *section,
                           const char *title)
 {
@@ -481,8 +551,11 @@ void config_check_section(struct config_ctx *x, struct config *c, const char *se
         x->title = title;
         x->modem = NULL;
         x->pin = NULL;
+        x->clinic = NULL;
         if (strcmp(section, "modem") == 0)
                 begin_modem(x, c, title, line);
+        else if (strcmp(section, "clinic") == 0)
+                begin_clinic(x, c, title, line);
         else if (strcmp(section, "pin") == 0)
                 begin_pin(x, c, title, line);
         else if (strcmp(section, "upload") == 0)
@@ -522,6 +595,18 @@ static void end_modem(struct config_ctx *x, struct config_modem *m)
         }
 }
 
+/* No key at all in the section (a misspelt key is reported as unknown, not as missing). */
+static bool section_is_empty(const struct config_ctx *x, const char *section, const char *title)
+{
+        for (size_t i = 0; i < x->scan->n; i++) {
+                const struct config_scan_entry *e = &x->scan->e[i];
+                if (e->depth == 1 && strcmp(e->section, section) == 0 &&
+                    strcmp(e->title, title) == 0)
+                        return false;
+        }
+        return true;
+}
+
 void config_check_end_section(struct config_ctx *x, struct config *c)
 {
         if (x->modem)
@@ -529,8 +614,14 @@ void config_check_end_section(struct config_ctx *x, struct config *c)
         if (x->pin && !x->pin->pin[0])
                 config_error(x, config_scan_section_line(x->scan, "pin", x->title, NULL),
                              "pin \"%s\": no pin; expected pin = \"1234\"", x->title);
+        if (x->clinic && section_is_empty(x, "clinic", x->title))
+                config_error(x, x->clinic->line,
+                             "clinic \"%s\": no staff; expected staff = { \"+525512345678\" } "
+                             "or manager = \"+525512345678\"",
+                             x->title);
         x->modem = NULL;
         x->pin = NULL;
+        x->clinic = NULL;
         x->section = "";
         x->title = "";
 }
@@ -641,6 +732,19 @@ bool config_autodetect_allows(const struct config *c, uint16_t vendor, uint16_t 
         if (c->allow.n_usb + c->allow.n_imei + c->allow.n_iccid == 0)
                 return true;
         return filter_has(&c->allow, vendor, product, imei, iccid);
+}
+
+const struct config_clinic *config_staff_find(const struct config *c, const char *e164)
+{
+        for (unsigned i = 0; e164 && *e164 && i < c->n_clinics; i++) {
+                const struct config_clinic *cl = &c->clinics[i];
+                if (strcmp(cl->manager, e164) == 0)
+                        return cl;
+                for (unsigned j = 0; j < cl->n_staff; j++)
+                        if (strcmp(cl->staff[j], e164) == 0)
+                                return cl;
+        }
+        return NULL;
 }
 
 unsigned config_retry_delay(const struct config *c, unsigned attempts)

@@ -18,6 +18,7 @@ struct config_ctx {
         const char *section, *title;
         struct config_modem *modem;
         struct config_pin *pin;
+        struct config_clinic *clinic;
         unsigned country_line, cc_line; /* where country / default_country_code were set */
 };
 
@@ -25,8 +26,8 @@ struct config_ctx {
 void config_error(struct config_ctx *x, unsigned line, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-/* Opens a section: "" for the top level, "modem"/"pin" with their title, "retry", "upload".
- * Then config_check_key() for each key that is set, then config_check_end_section(). */
+/* Opens a section: "" for the top level, "modem"/"pin"/"clinic" with their title, "retry",
+ * "upload". Then config_check_key() for each key that is set, then config_check_end_section(). */
 void config_check_section(struct config_ctx *x, struct config *c, const char *section,
                           const char *title);
 void config_check_key(struct config_ctx *x, struct config *c, const char *key,

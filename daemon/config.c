@@ -27,6 +27,7 @@ static cfg_opt_t pin_opts[] = { STR("pin"), CFG_END() };
 static cfg_opt_t retry_opts[] = { STR("attempts"), STR("first_delay"), STR("max_delay"),
                                   CFG_END() };
 static cfg_opt_t upload_opts[] = { STR("url"), STR("interval"), STR("key_file"), CFG_END() };
+static cfg_opt_t clinic_opts[] = { LIST("staff"), STR("manager"), CFG_END() };
 
 static cfg_opt_t root_opts[] = {
         STR("database"),
@@ -41,10 +42,12 @@ static cfg_opt_t root_opts[] = {
         STR("reassembly_timeout"),
         STR("send_rate"),
         STR("daily_limit"),
+        STR("staff_replies_per_hour"),
         CFG_SEC("retry", retry_opts, CFGF_NONE),
         CFG_SEC("upload", upload_opts, CFGF_NONE),
         CFG_SEC("modem", modem_opts, CFGF_MULTI | CFGF_TITLE),
         CFG_SEC("pin", pin_opts, CFGF_MULTI | CFGF_TITLE),
+        CFG_SEC("clinic", clinic_opts, CFGF_MULTI | CFGF_TITLE),
         CFG_END(),
 };
 
@@ -108,13 +111,13 @@ static void convert_section(struct config_ctx *x, struct config *c, cfg_t *sec, 
 static void convert(struct config_ctx *x, cfg_t *cfg, struct config *c)
 {
         static const char *const single[] = { "retry", "upload" };
-        static const char *const multi[] = { "modem", "pin" };
+        static const char *const multi[] = { "modem", "pin", "clinic" };
 
         convert_section(x, c, cfg, "", "");
         for (size_t i = 0; i < 2; i++)
                 if (config_scan_section_line(x->scan, single[i], "", NULL))
                         convert_section(x, c, cfg_getsec(cfg, single[i]), single[i], "");
-        for (size_t i = 0; i < 2; i++) {
+        for (size_t i = 0; i < sizeof(multi) / sizeof(multi[0]); i++) {
                 for (unsigned n = 0; n < cfg_size(cfg, multi[i]); n++) {
                         cfg_t *sec = cfg_getnsec(cfg, multi[i], n);
                         convert_section(x, c, sec, multi[i], cfg_title(sec));
@@ -145,7 +148,7 @@ static void list_keys(const cfg_opt_t *opts, char *buf, size_t size)
 static bool check_entry(struct config_ctx *x, const struct config_scan_entry *e)
 {
         const cfg_opt_t *scope = root_opts, *o, *parent = NULL;
-        char keys[200];
+        char keys[CONFIG_ERROR_TEXT_MAX];
 
         if (e->stray) {
                 config_error(x, e->line,
@@ -412,4 +415,5 @@ void config_defaults(struct config *c)
                                           .first_delay = CONFIG_DEFAULT_RETRY_FIRST_S,
                                           .max_delay = CONFIG_DEFAULT_RETRY_MAX_S };
         c->upload.interval = CONFIG_DEFAULT_UPLOAD_INTERVAL_S;
+        c->staff_replies_per_hour = CONFIG_DEFAULT_STAFF_REPLIES;
 }

@@ -39,6 +39,11 @@
 #define CONFIG_DAILY_LIMIT_MAX    100000 /* parts per modem per day; 0 = no limit */
 #define CONFIG_RETRY_ATTEMPTS_MAX 20
 #define CONFIG_DURATION_MAX       (30 * 24 * 3600)
+#define CONFIG_CLINICS_MAX        16 /* clinic sections: one box serves one or a few */
+#define CONFIG_STAFF_MAX          16 /* staff numbers per clinic */
+#define CONFIG_CLINIC_NAME_MAX    64
+#define CONFIG_PHONE_MAX          17 /* "+", 15 digits (E.164 6.2.1) and the NUL */
+#define CONFIG_STAFF_REPLIES_MAX  60 /* automatic replies per number per hour, at most */
 
 /* Defaults (docs/puente.conf.md says why each). */
 #define CONFIG_DEFAULT_BAUD              115200
@@ -49,6 +54,7 @@
 #define CONFIG_DEFAULT_RETRY_FIRST_S     60
 #define CONFIG_DEFAULT_RETRY_MAX_S       3600
 #define CONFIG_DEFAULT_UPLOAD_INTERVAL_S 900
+#define CONFIG_DEFAULT_STAFF_REPLIES     5 /* per number per hour (daemon/staff.h says why) */
 
 enum config_flow {
         CONFIG_FLOW_NONE,
@@ -107,6 +113,15 @@ struct config_upload {
         char key_file[CONFIG_PATH_MAX];
 };
 
+/* A clinic's staff: the numbers that may text ESTADO, PRUEBA, AYUDA (daemon/staff.h). */
+struct config_clinic {
+        char name[CONFIG_CLINIC_NAME_MAX];
+        char staff[CONFIG_STAFF_MAX][CONFIG_PHONE_MAX]; /* E.164, normalized when read */
+        unsigned n_staff;
+        char manager[CONFIG_PHONE_MAX]; /* E.164 or ""; the manager is staff too */
+        unsigned line;
+};
+
 struct config {
         char source[CONFIG_PATH_MAX]; /* the file read; "" when running on defaults */
         char database[CONFIG_PATH_MAX];
@@ -125,6 +140,9 @@ struct config {
         unsigned n_modems;
         struct config_pin pins[CONFIG_PINS_MAX];
         unsigned n_pins;
+        struct config_clinic clinics[CONFIG_CLINICS_MAX];
+        unsigned n_clinics;
+        unsigned staff_replies_per_hour; /* automatic replies to one number per hour */
 };
 
 struct config_diag {
@@ -161,6 +179,10 @@ const char *config_pin_for(const struct config *c, const struct config_modem *m,
  * all. Any identity may be unknown (vendor 0, NULL strings) and then does not match. */
 bool config_autodetect_allows(const struct config *c, uint16_t vendor, uint16_t product,
                               const char *imei, const char *iccid);
+
+/* The clinic whose staff (or manager) has this E.164 number, or NULL: the number must be
+ * normalized already (a sender as the modem reported it goes through phone_normalize()). */
+const struct config_clinic *config_staff_find(const struct config *c, const char *e164);
 
 /* The delay before the retry after `attempts` sends (1, 2 ...): first_delay doubled each
  * time, capped at max_delay. */

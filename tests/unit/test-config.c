@@ -158,8 +158,8 @@ static const struct bad_case bad[] = {
         { "databse = /var/lib/p.db\n",
           { "t.conf:1: unknown key 'databse'; expected one of: database, state_directory, "
             "rules_directory, country, default_country_code, autodetect, allow, deny, "
-            "unknown_resend, reassembly_timeout, send_rate, daily_limit, retry, upload, modem, "
-            "pin" } },
+            "unknown_resend, reassembly_timeout, send_rate, daily_limit, staff_replies_per_hour, "
+            "retry, upload, modem, pin, clinic" } },
         { "modem m1 {\n  device = /dev/ttyUSB0\n  speed = 9600\n}\n",
           { "t.conf:3: unknown key 'speed' in modem; expected one of: device, baud, flow, pin, "
             "send_rate, daily_limit, iccid, imei" } },
@@ -210,11 +210,11 @@ static const struct bad_case bad[] = {
         { "database { }\n", { "t.conf:1: 'database' is a key: expected database = VALUE" } },
         { "modem = /dev/ttyUSB0\n",
           { "t.conf:1: 'modem' is a section: expected modem NAME { ... }" } },
-        { "clinic norte { phone = 1 }\n",
-          { "t.conf:1: unknown section 'clinic'; expected one of: database, state_directory, "
+        { "clinica norte { phone = 1 }\n",
+          { "t.conf:1: unknown section 'clinica'; expected one of: database, state_directory, "
             "rules_directory, country, default_country_code, autodetect, allow, deny, "
-            "unknown_resend, reassembly_timeout, send_rate, daily_limit, retry, upload, modem, "
-            "pin" } },
+            "unknown_resend, reassembly_timeout, send_rate, daily_limit, staff_replies_per_hour, "
+            "retry, upload, modem, pin, clinic" } },
         { "allow = { \"1e0e:9001\", \"usb0\", 12345 }\n",
           { "t.conf:1: allow: entry 2 'usb0' is neither a USB vendor:product (1e0e:9001), an "
             "IMEI (15 digits) nor an ICCID (18 to 22 digits)",
