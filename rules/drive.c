@@ -136,7 +136,7 @@ static int apply(struct rules_drive *d, int64_t now)
                 switch (a->kind) {
                 case RULES_ACT_REMINDER:
                         r = push_key(d, a->key);
-                        if (r == 0)
+                        if (r == 0 && a->text)
                                 r = push_send(d, now);
                         break;
                 case RULES_ACT_SUPPRESSED:

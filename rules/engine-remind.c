@@ -213,17 +213,19 @@ static int due_now(struct engine_ctx *x, int ri, const char *key, const struct o
                         return e;
                 if (e < 0)
                         return suppress(x, ri, key, o->open, RULES_SUPPRESS_NO_TEXT);
-                a = engine_action(x, RULES_ACT_REMINDER);
-                if (!a)
-                        return -ENOBUFS;
-                a->reminder = ri;
-                a->at = o->open;
-                a->late_seconds = (int)(x->now - o->open);
-                a->text = text;
-                a->lang = lang;
-                snprintf(a->key, sizeof(a->key), "%s", key);
-                x->sent_at[x->sent_now < RULES_ENGINE_ACTIONS_MAX ? x->sent_now++ : 0] = x->now;
         }
+        /* Also for a reminder that only starts a quiz (text NULL): it settles the key. */
+        a = engine_action(x, RULES_ACT_REMINDER);
+        if (!a)
+                return -ENOBUFS;
+        a->reminder = ri;
+        a->at = o->open;
+        a->late_seconds = (int)(x->now - o->open);
+        a->text = text;
+        a->lang = lang;
+        snprintf(a->key, sizeof(a->key), "%s", key);
+        if (text)
+                x->sent_at[x->sent_now < RULES_ENGINE_ACTIONS_MAX ? x->sent_now++ : 0] = x->now;
         if (r->quiz != RULES_NONE) {
                 const struct rules_quiz *q = &x->set->quizzes[r->quiz];
                 int arm = s->arm < 0 ? 0 : s->arm;

@@ -94,7 +94,8 @@ enum rules_suppress {
 };
 
 enum rules_act {
-        RULES_ACT_REMINDER,       /* send `text`: reminder occurrence `key` */
+        RULES_ACT_REMINDER,       /* send `text`: reminder occurrence `key` (text NULL: the
+                                     reminder only starts a quiz; nothing to send) */
         RULES_ACT_SUPPRESSED,     /* occurrence `key` not sent: `reason` */
         RULES_ACT_REPLY,          /* send `text` to the contact (keyword, quiz, help...) */
         RULES_ACT_ALERT,          /* send `text` to staff number `to`; `keyword` */

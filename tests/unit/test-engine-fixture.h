@@ -68,6 +68,7 @@ struct fx {
                 int64_t now;
                 struct rules_action a;
                 char text[256];
+                char value[64];
         } ev[FX_MAX_EVENTS];
         size_t n_ev;
 };
@@ -379,6 +380,10 @@ static void fx_record(void *userdata, int64_t now, const struct rules_result *re
                 snprintf(e->text, sizeof(e->text), "%s",
                          res->actions[i].text ? res->actions[i].text : "");
                 e->a.text = e->text;
+                if (res->actions[i].value) {
+                        snprintf(e->value, sizeof(e->value), "%s", res->actions[i].value);
+                        e->a.value = e->value;
+                }
         }
 }
 
