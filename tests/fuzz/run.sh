@@ -13,17 +13,24 @@ names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
 	for f in tests/fuzz/fuzz-*.c; do n=${f#tests/fuzz/fuzz-}; names+=("${n%.c}"); done
 fi
+# Every target gets the at/ core; tests/fuzz/fuzz-NAME.sources adds more (globs allowed,
+# e.g. "rules/*.c daemon/config*.c").
 srcs=(at/*.c)
-[ -n "$(ls rules/*.c 2>/dev/null)" ] && srcs+=(rules/*.c)
+libs="libconfuse json-c libcrypto zlib"
 summary=()
 for n in "${names[@]}"; do
 	bin=$out/fuzz-$n
 	extra=()
-	[ -f "tests/fuzz/fuzz-$n.sources" ] && read -r -a extra <"tests/fuzz/fuzz-$n.sources"
+	if [ -f "tests/fuzz/fuzz-$n.sources" ]; then
+		read -r -a words <"tests/fuzz/fuzz-$n.sources"
+		for w in "${words[@]}"; do
+			for f in $w; do extra+=("$f"); done
+		done
+	fi
 	$cc -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $(pkg-config --cflags libconfuse json-c) \
+		-fno-sanitize-recover=all $(pkg-config --cflags $libs) \
 		-o "$bin" "tests/fuzz/fuzz-$n.c" "${srcs[@]}" "${extra[@]}" \
-		$(pkg-config --libs libconfuse json-c) -lm
+		$(pkg-config --libs $libs) -lm
 	corpus=$out/corpus-$n
 	mkdir -p "$corpus" "$out/crashes-$n"
 	seeds=()
