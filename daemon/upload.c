@@ -22,6 +22,8 @@
 #define USEC_PER_SEC      1000000ull
 #define CONNECT_TIMEOUT_S 30
 #define LOCK_RETRY_S      1
+/* sd-event coalesces timers within 250 ms by default; a batch follows the last at once. */
+#define TIMER_ACCURACY_US 1
 
 struct upload {
         sd_event *loop;
@@ -551,9 +553,10 @@ int upload_new(sd_event *loop, struct store *store, const struct upload_config *
 
         u->multi = curl_multi_init();
         if (!u->multi ||
-            sd_event_add_time(loop, &u->curl_timer, CLOCK_MONOTONIC, 0, 0, on_curl_timer_fired, u) <
-                    0 ||
-            sd_event_add_time(loop, &u->work, CLOCK_MONOTONIC, 0, 0, on_work, u) < 0) {
+            sd_event_add_time(loop, &u->curl_timer, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_US,
+                              on_curl_timer_fired, u) < 0 ||
+            sd_event_add_time(loop, &u->work, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_US, on_work, u) <
+                    0) {
                 upload_free(u);
                 return -ENOMEM;
         }

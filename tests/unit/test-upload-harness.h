@@ -51,12 +51,12 @@ struct harness {
         unsigned events;
 };
 
-static void h_path(const struct harness *h, char *buf, const char *rest)
+static __attribute__((unused)) void h_path(const struct harness *h, char *buf, const char *rest)
 {
         snprintf(buf, H_PATH_MAX, "%s/%s", h->dir, rest);
 }
 
-static int h_free_port(void)
+static __attribute__((unused)) int h_free_port(void)
 {
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         socklen_t len = sizeof(a);
@@ -68,7 +68,7 @@ static int h_free_port(void)
         return ntohs(a.sin_port);
 }
 
-static int h_setup(struct harness *h, const char *name)
+static __attribute__((unused)) int h_setup(struct harness *h, const char *name)
 {
         char err[STORE_ERRMSG_MAX];
 
@@ -99,7 +99,7 @@ static int h_setup(struct harness *h, const char *name)
 
 /* Appends n events of a simulated run: each type with its whitelisted keys, and keys that
  * must never pass (text, phone numbers), some of them smuggled into whitelisted keys. */
-static int h_add_events(struct harness *h, unsigned n)
+static __attribute__((unused)) int h_add_events(struct harness *h, unsigned n)
 {
         static const char *const types[] = { "contact.enrolled", "reminder.due",
                                              "sms.sent",         "sms.delivered",
@@ -133,7 +133,8 @@ static int h_add_events(struct harness *h, unsigned n)
         return 0;
 }
 
-static int h_nginx_start(struct harness *h, const char *tls_cert, const char *tls_key)
+static __attribute__((unused)) int h_nginx_start(struct harness *h, const char *tls_cert,
+                                                 const char *tls_key)
 {
         char conf[H_PATH_MAX], text[16384], tls[2048] = "";
         FILE *f;
@@ -202,7 +203,7 @@ static int h_nginx_start(struct harness *h, const char *tls_cert, const char *tl
         return -1;
 }
 
-static void h_nginx_stop(struct harness *h)
+static __attribute__((unused)) void h_nginx_stop(struct harness *h)
 {
         if (h->nginx <= 0)
                 return;
@@ -211,7 +212,7 @@ static void h_nginx_stop(struct harness *h)
         h->nginx = -1;
 }
 
-static void h_cleanup(struct harness *h)
+static __attribute__((unused)) void h_cleanup(struct harness *h)
 {
         char cmd[H_PATH_MAX + 16];
 
@@ -225,7 +226,8 @@ static void h_cleanup(struct harness *h)
         }
 }
 
-static void h_config(const struct harness *h, struct upload_config *c, const char *url)
+static __attribute__((unused)) void h_config(const struct harness *h, struct upload_config *c,
+                                             const char *url)
 {
         upload_config_defaults(c);
         snprintf(c->state_directory, sizeof(c->state_directory), "%s", h->dir);
@@ -239,7 +241,8 @@ static void h_config(const struct harness *h, struct upload_config *c, const cha
 }
 
 /* Runs the loop until the uploader is idle or `seconds` pass; true when idle. */
-static bool h_run_until_idle(struct harness *h, struct upload *u, unsigned seconds)
+static __attribute__((unused)) bool h_run_until_idle(struct harness *h, struct upload *u,
+                                                     unsigned seconds)
 {
         time_t end = time(NULL) + seconds;
         while (time(NULL) < end) {
@@ -251,7 +254,7 @@ static bool h_run_until_idle(struct harness *h, struct upload *u, unsigned secon
 }
 
 /* Runs the loop for `ms` milliseconds whatever happens. */
-static void h_run_for(struct harness *h, unsigned ms)
+static __attribute__((unused)) void h_run_for(struct harness *h, unsigned ms)
 {
         struct timespec t0, t;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -264,7 +267,7 @@ static void h_run_for(struct harness *h, unsigned ms)
         }
 }
 
-static int h_gunzip(const char *path, char **ret, size_t *ret_len)
+static __attribute__((unused)) int h_gunzip(const char *path, char **ret, size_t *ret_len)
 {
         gzFile g = gzopen(path, "rb");
         size_t cap = 1 << 20, len = 0;
@@ -289,8 +292,8 @@ static int h_gunzip(const char *path, char **ret, size_t *ret_len)
 /* Checks what arrived under <www>/<prefix>/<device>: batches 1..n present and chained, each
  * event 1..expected exactly once, no phone number or text. Returns the number of batches or
  * -1 (with the reason on stderr). *ret_bytes gets the compressed bytes. */
-static int h_check_uploaded(const struct harness *h, const char *prefix, unsigned expected,
-                            size_t *ret_bytes)
+static __attribute__((unused)) int h_check_uploaded(const struct harness *h, const char *prefix,
+                                                    unsigned expected, size_t *ret_bytes)
 {
         char dir[H_PATH_MAX], path[H_PATH_MAX + 32], prev[BATCH_HASH_HEX + 1] = BATCH_ZERO_HASH;
         unsigned char *seen = calloc(expected + 2, 1);
