@@ -470,6 +470,7 @@ int manager_new(struct config *cfg, const char *config_path, bool verbose, struc
                 .store = m->store,
                 .bank = m->bank,
                 .config = m->config,
+                .trace = m->verbose,
                 .imei_taken = host_imei_taken,
                 .changed = host_changed,
                 .kick = manager_kick_soon,

@@ -56,29 +56,49 @@ static const struct config_modem *modem_section(const struct modem *md)
 static bool modem_identity(struct modem *md)
 {
         const struct at_modem_info *in = at_modem_info(md->core);
-        if (!in->imei[0])
-                return true; /* not known yet */
-        if (md->store_id > 0 && strcmp(in->imei, md->imei) == 0 &&
-            strcmp(in->iccid, md->iccid) == 0)
+        char imei_buf[AT_PARSE_ID_MAX];
+        const char *imei = in->imei;
+        if (!imei[0] && md->store_id > 0)
+                return true; /* known from an earlier probe of this core */
+        if (!imei[0] && md->action == MODEM_ACT_RESTART)
+                return false; /* already asked for */
+        if (imei[0])
+                md->imei_tries = 0;
+        if (!imei[0]) {
+                /* The probe is over without an IMEI (an answer lost among URCs, or a
+                 * modem that does not tell): probe again a few times, then let the
+                 * port path stand in, so messages waiting on it are not stuck. */
+                if (++md->imei_tries < MODEM_IMEI_TRIES) {
+                        modem_defer(md, MODEM_ACT_RESTART, "no IMEI in the answers");
+                        return false;
+                }
+                log_modem(LOG_WARNING, md->name, "no IMEI after %u probes: known by its path",
+                          md->imei_tries);
+                size_t len = strlen(md->path), keep = AT_PARSE_ID_MAX - 6;
+                snprintf(imei_buf, sizeof(imei_buf), "path:%s",
+                         md->path + (len > keep ? len - keep : 0)); /* the tail tells apart */
+                imei = imei_buf;
+        }
+        if (md->store_id > 0 && strcmp(imei, md->imei) == 0 && strcmp(in->iccid, md->iccid) == 0)
                 return true;
-        if (strcmp(in->imei, md->imei) != 0) {
-                if (md->host.imei_taken && md->host.imei_taken(md, in->imei, md->host.userdata)) {
+        if (strcmp(imei, md->imei) != 0) {
+                if (md->host.imei_taken && md->host.imei_taken(md, imei, md->host.userdata)) {
                         char why[128];
-                        snprintf(why, sizeof(why), "another port of modem %s is in use", in->imei);
+                        snprintf(why, sizeof(why), "another port of modem %s is in use", imei);
                         modem_defer(md, MODEM_ACT_REJECT, why);
                         return false;
                 }
                 const struct serial_info *si = md->port ? serial_get_info(md->port) : NULL;
                 if (md->origin == MODEM_DETECTED &&
                     !config_autodetect_allows(md->host.config, si && si->usb ? si->vid : 0,
-                                              si && si->usb ? si->pid : 0, in->imei,
+                                              si && si->usb ? si->pid : 0, imei,
                                               empty_null(in->iccid))) {
                         modem_defer(md, MODEM_ACT_REJECT, "refused by the allow/deny lists");
                         return false;
                 }
         }
         struct store_modem_identity id = {
-                .imei = in->imei,
+                .imei = imei,
                 .iccid = empty_null(in->iccid),
                 .imsi = empty_null(in->imsi),
                 .maker = empty_null(in->maker),
@@ -94,15 +114,15 @@ static bool modem_identity(struct modem *md)
                 bank_modem_remove(md->host.bank, md);
                 md->in_bank = md->bank_ready = false;
         }
-        if (strcmp(in->imei, md->imei) != 0) {
+        if (strcmp(imei, md->imei) != 0) {
                 const struct config_modem *cm = modem_section(md);
                 snprintf(md->name, sizeof(md->name), "%.*s", MODEM_NAME_MAX - 1,
-                         cm && cm->key == CONFIG_KEY_NAME ? cm->name : in->imei);
+                         cm && cm->key == CONFIG_KEY_NAME ? cm->name : imei);
                 log_modem(LOG_INFO, md->name, "%s is %s %s, IMEI %s, SIM %s", md->path, in->maker,
-                          in->model, in->imei, in->iccid[0] ? in->iccid : "unknown");
+                          in->model, imei, in->iccid[0] ? in->iccid : "unknown");
         }
         md->store_id = store_id;
-        snprintf(md->imei, sizeof(md->imei), "%s", in->imei);
+        snprintf(md->imei, sizeof(md->imei), "%s", imei);
         snprintf(md->iccid, sizeof(md->iccid), "%s", in->iccid);
         return true;
 }
@@ -137,18 +157,21 @@ static void on_state(struct at_modem *m, enum at_modem_state from, enum at_modem
 {
         struct modem *md = userdata;
         const struct at_modem_info *in = at_modem_info(m);
-        int prio = to == AT_MODEM_FAILED                                  ? LOG_ERR
-                   : to == AT_MODEM_RECOVERING                            ? LOG_WARNING
-                   : (from == AT_MODEM_SENDING || to == AT_MODEM_SENDING) ? LOG_DEBUG
-                                                                          : LOG_INFO;
+        bool routine = (from == AT_MODEM_READY && to == AT_MODEM_SENDING) ||
+                       (from == AT_MODEM_SENDING && to == AT_MODEM_READY);
+        int prio = to == AT_MODEM_FAILED       ? LOG_ERR
+                   : to == AT_MODEM_RECOVERING ? LOG_WARNING
+                   : routine                   ? LOG_DEBUG
+                                               : LOG_INFO;
         log_modem(prio, md->name, "%s -> %s: %s", at_modem_state_name(from),
                   at_modem_state_name(to), reason ? reason : "");
 
-        if (to == AT_MODEM_FAILED)
-                snprintf(md->health, sizeof(md->health), "%.60s%s%.60s",
-                         at_modem_fail_text(in->fail), in->last_error[0] ? ": " : "",
-                         in->last_error);
-        else if (to == AT_MODEM_RECOVERING)
+        if (to == AT_MODEM_FAILED) {
+                const char *why = at_modem_fail_text(in->fail);
+                bool same = !in->last_error[0] || strcmp(in->last_error, why) == 0;
+                snprintf(md->health, sizeof(md->health), "%.60s%s%.60s", why, same ? "" : ": ",
+                         same ? "" : in->last_error);
+        } else if (to == AT_MODEM_RECOVERING)
                 snprintf(md->health, sizeof(md->health), "recovering: %s", reason ? reason : "");
         else if (to == AT_MODEM_READY)
                 md->health[0] = '\0';
@@ -177,7 +200,7 @@ static void on_state(struct at_modem *m, enum at_modem_state from, enum at_modem
         if (md->store_id > 0 && store_modem_set_state(md->host.store, md->store_id,
                                                       at_modem_state_name(to), md->health) < 0)
                 log_modem(LOG_WARNING, md->name, "store: %s", store_errmsg(md->host.store));
-        if (md->host.changed && to != AT_MODEM_SENDING && from != AT_MODEM_SENDING)
+        if (md->host.changed && !routine)
                 md->host.changed(md, md->host.userdata);
 }
 
@@ -213,6 +236,8 @@ static void on_send_result(struct at_modem *m, const struct at_modem_send_result
         log_modem(r->outcome == AT_SEND_SENT ? LOG_DEBUG : LOG_NOTICE, md->name,
                   "send %llu: %s (%s)", (unsigned long long)r->cookie,
                   at_send_outcome_name(r->outcome), r->text ? r->text : "");
+        if (r->outcome == AT_SEND_MODEM_FAULT)
+                modem_hold(md); /* before the bank kicks: the part goes elsewhere */
         bank_time_now(&bt);
         int k = bank_send_result(md->host.bank, r->cookie, r, &bt);
         if (k < 0 && k != -ENOENT)

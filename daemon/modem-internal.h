@@ -9,9 +9,10 @@
  * deferred event source on the next loop turn. */
 enum modem_action {
         MODEM_ACT_NONE,
-        MODEM_ACT_UNPLUG, /* the port died: free the core, retry the path */
-        MODEM_ACT_REOPEN, /* recovery ladder: close and reopen the port */
-        MODEM_ACT_REJECT, /* not ours: duplicate IMEI, denied, not an AT port */
+        MODEM_ACT_UNPLUG,  /* the port died: free the core, retry the path */
+        MODEM_ACT_REOPEN,  /* recovery ladder: close and reopen the port */
+        MODEM_ACT_REJECT,  /* not ours: duplicate IMEI, denied, not an AT port */
+        MODEM_ACT_RESTART, /* probe again: the identity did not come through */
 };
 
 struct modem {
@@ -28,14 +29,19 @@ struct modem {
         sd_event_source *timer; /* the core's next deadline */
         sd_event_source *retry; /* reopen an unplugged path / restart a FAILED core */
         sd_event_source *defer; /* runs `action` */
+        sd_event_source *hold;  /* ends `held` */
         enum modem_action action;
         char action_why[128];
 
         int64_t store_id;
+        unsigned imei_tries;                                /* probes that ended without an IMEI */
         char imei[AT_PARSE_ID_MAX], iccid[AT_PARSE_ID_MAX]; /* as last written to the store */
         bool in_bank, bank_ready;
-        bool draining; /* SIGTERM: no new sends */
-        bool rejoin;   /* the configuration changed: re-enter the bank with new limits */
+        bool draining;     /* SIGTERM: no new sends */
+        bool settling;     /* just opened: dropping an old session's output (modem_open) */
+        bool core_started; /* at_modem_start() was called on this core */
+        bool held;         /* a send just faulted: no sends for MODEM_FAULT_HOLD_MS */
+        bool rejoin;       /* the configuration changed: re-enter the bank with new limits */
         char health[128];
 
         struct sms_pdu pdu; /* scratch for decoding (too big for the stack of a callback) */
@@ -48,6 +54,9 @@ void modem_flush(struct modem *md);
 void modem_defer(struct modem *md, enum modem_action a, const char *why);
 /* Tells the bank whether this modem takes sends, from the core's state. */
 void modem_bank_sync(struct modem *md);
+/* A send failed with a modem fault: keep the next parts away for MODEM_FAULT_HOLD_MS, so
+ * they go to another modem instead of faulting here in a tight loop. */
+void modem_hold(struct modem *md);
 
 /* daemon/modem-core.c */
 /* Enters the bank (or re-enters it when `rejoin`) once the identity is known; then

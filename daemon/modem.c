@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "at/quirks.h"
@@ -95,7 +96,7 @@ void modem_bank_sync(struct modem *md)
         if (!md->in_bank)
                 return;
         bool ready = false;
-        if (md->life == MODEM_LIFE_OPEN && md->core && !md->draining) {
+        if (md->life == MODEM_LIFE_OPEN && md->core && !md->draining && !md->held) {
                 enum at_modem_state st = at_modem_state(md->core);
                 ready = st == AT_MODEM_READY || st == AT_MODEM_SENDING;
         }
@@ -107,8 +108,49 @@ void modem_bank_sync(struct modem *md)
                 md->host.kick(md->host.userdata);
 }
 
+/* -v: the bytes on the line, control characters escaped, for transcripts of field
+ * problems. */
+static void trace(const struct modem *md, const char *dir, const uint8_t *buf, size_t n)
+{
+        char out[4 * MODEM_TRACE_MAX + 1];
+        size_t k = 0;
+        if (!md->host.trace)
+                return;
+        for (size_t i = 0; i < n && i < MODEM_TRACE_MAX; i++) {
+                uint8_t c = buf[i];
+                if (c == '\r')
+                        k += (size_t)sprintf(out + k, "\\r");
+                else if (c == '\n')
+                        k += (size_t)sprintf(out + k, "\\n");
+                else if (c < 0x20 || c >= 0x7f || c == '\\')
+                        k += (size_t)sprintf(out + k, "\\x%02x", c);
+                else
+                        out[k++] = (char)c;
+        }
+        out[k] = '\0';
+        log_modem(LOG_DEBUG, md->name, "%s %s%s", dir, out, n > MODEM_TRACE_MAX ? "..." : "");
+}
+
+static int on_hold(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct modem *md = userdata;
+        md->held = false;
+        modem_bank_sync(md);
+        return 0;
+}
+
+void modem_hold(struct modem *md)
+{
+        md->held = true;
+        modem_bank_sync(md);
+        sd_event_source_set_time(md->hold, (modem_now_ms(md) + MODEM_FAULT_HOLD_MS) * 1000);
+        sd_event_source_set_enabled(md->hold, SD_EVENT_ONESHOT);
+}
+
 static void arm_timer(struct modem *md)
 {
+        if (md->settling)
+                return; /* the settle time-out is armed */
         uint64_t at = md->core ? at_modem_next_deadline(md->core) : UINT64_MAX;
         if (at == UINT64_MAX) {
                 sd_event_source_set_enabled(md->timer, SD_EVENT_OFF);
@@ -120,13 +162,15 @@ static void arm_timer(struct modem *md)
 
 void modem_flush(struct modem *md)
 {
-        if (!md->core)
+        if (!md->core || md->settling)
                 return;
         const uint8_t *buf;
         size_t n;
         bool blocked = false;
         while (md->port && md->life == MODEM_LIFE_OPEN && (n = at_modem_output(md->core, &buf))) {
                 ssize_t w = write(serial_fd(md->port), buf, n);
+                if (w > 0)
+                        trace(md, "->", buf, (size_t)w);
                 if (w < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -204,6 +248,13 @@ static int on_defer(sd_event_source *s, void *userdata)
                 log_modem(LOG_NOTICE, md->name, "%s: reopening the port (recovery)", md->path);
                 modem_reopen(md);
                 break;
+        case MODEM_ACT_RESTART:
+                if (md->core) {
+                        log_modem(LOG_NOTICE, md->name, "probing again: %s", why);
+                        at_modem_restart(md->core, modem_now_ms(md));
+                        modem_flush(md);
+                }
+                break;
         case MODEM_ACT_REJECT:
                 log_modem(LOG_NOTICE, md->name, "%s: not used: %s", md->path, why);
                 modem_close_port(md);
@@ -223,7 +274,10 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 ssize_t n = read(fd, buf, sizeof(buf));
-                if (n > 0) {
+                if (n > 0 && md->settling) {
+                        return 0; /* an old session's leftovers, see modem_open() */
+                } else if (n > 0) {
+                        trace(md, "<-", buf, (size_t)n);
                         at_modem_feed(md->core, buf, (size_t)n, modem_now_ms(md));
                 } else if (n == 0) {
                         modem_defer(md, MODEM_ACT_UNPLUG, "end of file");
@@ -242,8 +296,18 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct modem *md = userdata;
-        if (md->core)
+        if (md->settling) { /* the port is quiet now: the core starts (or restarts) */
+                md->settling = false;
+                (void)tcflush(serial_fd(md->port), TCIFLUSH);
+                if (md->core_started) {
+                        at_modem_reopened(md->core, modem_now_ms(md));
+                } else {
+                        md->core_started = true;
+                        at_modem_start(md->core, modem_now_ms(md));
+                }
+        } else if (md->core) {
                 at_modem_tick(md->core, modem_now_ms(md));
+        }
         modem_flush(md);
         return 0;
 }
@@ -291,6 +355,16 @@ static int modem_open(struct modem *md)
                 arm_retry(md, MODEM_REOPEN_MS);
                 return r;
         }
+        /* A previous owner killed between AT+CMGS and its PDU leaves the modem waiting for
+         * PDU text: everything we write would be swallowed. ESC ends that (27.005 3.5.1);
+         * whatever it and any late answer print is read and dropped during the settle
+         * time (on_io), so it is not taken for the answer to our first command. */
+        (void)tcflush(serial_fd(md->port), TCIOFLUSH);
+        if (write(serial_fd(md->port), "\x1b", 1) < 0 && errno != EAGAIN) {
+                r = -errno;
+                goto fail;
+        }
+        md->settling = true;
         const struct serial_info *si = serial_get_info(md->port);
         if (si->usb && !md->quirks) {
                 const struct at_quirk_usb *q = at_quirks_by_usb(si->vid, si->pid);
@@ -299,25 +373,26 @@ static int modem_open(struct modem *md)
         r = sd_event_add_io(md->host.event, &md->io, serial_fd(md->port), EPOLLIN, on_io, md);
         if (r < 0)
                 goto fail;
-        uint64_t now = modem_now_ms(md);
         if (md->core) { /* ladder REOPEN: the same core carries on */
                 md->life = MODEM_LIFE_OPEN;
-                at_modem_reopened(md->core, now);
         } else {
                 struct at_modem_config mc = {
                         .quirks = md->quirks,
                         .name = md->name,
                 };
+                const char *o = getenv("PUENTED_TEST_SEND_TIMEOUT_MS");
+                if (o && *o) /* simulator runs only: a hung modem found in seconds */
+                        mc.send_timeout_ms = (uint32_t)strtoul(o, NULL, 10);
                 r = at_modem_new(&mc, &modem_core_callbacks, md, &md->core);
                 if (r < 0)
                         goto fail;
                 md->life = MODEM_LIFE_OPEN;
                 log_modem(LOG_INFO, md->name, "%s opened (%s)", md->path,
                           si->real_path[0] ? si->real_path : md->path);
-                at_modem_start(md->core, now);
         }
         md->health[0] = '\0';
-        modem_flush(md);
+        sd_event_source_set_time(md->timer, (modem_now_ms(md) + MODEM_SETTLE_MS) * 1000);
+        sd_event_source_set_enabled(md->timer, SD_EVENT_ONESHOT);
         modem_mirror(md);
         return 0;
 fail:
@@ -338,6 +413,8 @@ static void modem_close_port(struct modem *md)
         bool draining = md->draining;
         md->draining = true; /* the bank may kick while the core goes: refuse sends */
         md->core = at_modem_free(md->core);
+        md->core_started = false;
+        md->settling = false;
         md->draining = draining;
         if (md->in_bank) {
                 bank_modem_remove(md->host.bank, md);
@@ -372,6 +449,9 @@ int modem_new(const struct modem_host *host, const char *path, enum modem_origin
                 r = sd_event_add_time(host->event, &md->retry, CLOCK_MONOTONIC, UINT64_MAX,
                                       MODEM_TIMER_ACCURACY_US, on_retry, md);
         if (r >= 0)
+                r = sd_event_add_time(host->event, &md->hold, CLOCK_MONOTONIC, UINT64_MAX,
+                                      MODEM_TIMER_ACCURACY_US, on_hold, md);
+        if (r >= 0)
                 r = sd_event_add_defer(host->event, &md->defer, on_defer, md);
         if (r < 0) {
                 modem_free(md);
@@ -380,6 +460,7 @@ int modem_new(const struct modem_host *host, const char *path, enum modem_origin
         sd_event_source_set_enabled(md->timer, SD_EVENT_OFF);
         sd_event_source_set_enabled(md->retry, SD_EVENT_OFF);
         sd_event_source_set_enabled(md->defer, SD_EVENT_OFF);
+        sd_event_source_set_enabled(md->hold, SD_EVENT_OFF);
         (void)modem_open(md); /* a missing path is "unplugged", retried */
         *ret = md;
         return 0;
@@ -397,6 +478,7 @@ struct modem *modem_free(struct modem *md)
         md->timer = sd_event_source_disable_unref(md->timer);
         md->retry = sd_event_source_disable_unref(md->retry);
         md->defer = sd_event_source_disable_unref(md->defer);
+        md->hold = sd_event_source_disable_unref(md->hold);
         free(md);
         return NULL;
 }

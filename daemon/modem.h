@@ -24,7 +24,11 @@
 #define MODEM_REOPEN_MS       2000   /* an unplugged path is tried this often */
 #define MODEM_FAILED_RETRY_MS 300000 /* a FAILED modem (not for PIN reasons) starts over */
 #define MODEM_READ_MAX        4096   /* bytes read per io wake-up */
+#define MODEM_FAULT_HOLD_MS   2000   /* no sends this long after a modem fault */
+#define MODEM_SETTLE_MS       200    /* after opening: ESC, then drop what comes this long */
 #define MODEM_NAME_MAX        64     /* the MODEM= log field */
+#define MODEM_TRACE_MAX       300    /* bytes of one traced read or write shown */
+#define MODEM_IMEI_TRIES      3      /* probes without an IMEI before the port path stands in */
 
 struct store;
 struct bank;
@@ -37,6 +41,7 @@ struct modem_host {
         struct store *store;
         struct bank *bank;
         const struct config *config; /* the current configuration (updated in place) */
+        bool trace;                  /* log every byte read and written (debug, -v) */
         /* Whether another open binding already serves this IMEI (a second AT port of the
          * same USB modem, or a configured path and a glob naming one device): the binding
          * then closes itself as a duplicate. */

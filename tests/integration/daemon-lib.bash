@@ -68,7 +68,7 @@ CONF
 # puented_start [ARGS...]: starts puented on $CONF (log in $T/puented.log, appended) and
 # waits until its wake socket exists (bound once the store is open).
 puented_start() {
-	"$PUENTED" --config "$CONF" "$@" >>"$T/puented.log" 2>&1 &
+	"$PUENTED" --config "$CONF" ${PUENTED_ARGS:-} "$@" >>"$T/puented.log" 2>&1 &
 	pd_pid=$!
 	for _ in $(seq 200); do
 		[ -S "$SOCK" ] && return 0

@@ -7,7 +7,7 @@
 N=${PUENTE_MESSAGES:-80}
 export PUENTED_TEST_SEND_RATE=0
 
-phones=(+5215512345611 +5215512345612 +5215512345613)
+phones=(+525512345611 +525512345612 +525512345613)
 sim_args=(-m "m1=$T/m1" -m "m2=$T/m2" -l 40)
 for p in "${phones[@]}"; do sim_args+=(-p "$p"); done
 sim_start "${sim_args[@]}"
