@@ -308,6 +308,130 @@ static void k_upload_key_file(struct key_ctx *k)
         to_path(k, k->c->upload.key_file, sizeof(k->c->upload.key_file));
 }
 
+/* An upload secret or a short name: any printable text without quotes, spaces or
+ * backslashes (they would end up in an HTTP header). */
+static void to_text(struct key_ctx *k, char *out, size_t size)
+{
+        const char *v = k->v[0];
+
+        if (!*v || strlen(v) >= size) {
+                KERR(k, "empty or longer than %zu bytes", size - 1);
+                return;
+        }
+        for (const char *p = v; *p; p++)
+                if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f) {
+                        KERR(k, "spaces, quotes or control characters; expected one word");
+                        return;
+                }
+        memcpy(out, v, strlen(v) + 1);
+}
+
+static void k_upload_device(struct key_ctx *k)
+{
+        const char *v = k->v[0];
+        size_t n = strlen(v);
+
+        if (n == 0 || n >= sizeof(k->c->upload.device) ||
+            strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n ||
+            strcmp(v, ".") == 0 || strcmp(v, "..") == 0) {
+                KERR(k, "'%s' is not a device id; expected 1..63 of A-Z a-z 0-9 . _ -", v);
+                return;
+        }
+        memcpy(k->c->upload.device, v, n + 1);
+}
+
+static void k_upload_auth(struct key_ctx *k)
+{
+        static const char *const names[] = { "none", "bearer", "basic", "cert", "s3" };
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (strcmp(k->v[0], names[i]) == 0) {
+                        k->c->upload.auth = (enum config_upload_auth)i;
+                        return;
+                }
+        KERR(k, "'%s' is not an authentication; expected none, bearer, basic, cert or s3", k->v[0]);
+}
+
+static void k_upload_token(struct key_ctx *k)
+{
+        to_text(k, k->c->upload.token, sizeof(k->c->upload.token));
+}
+
+static void k_upload_user(struct key_ctx *k)
+{
+        to_text(k, k->c->upload.user, sizeof(k->c->upload.user));
+}
+
+static void k_upload_password(struct key_ctx *k)
+{
+        to_text(k, k->c->upload.password, sizeof(k->c->upload.password));
+}
+
+static void k_upload_s3_region(struct key_ctx *k)
+{
+        to_text(k, k->c->upload.s3_region, sizeof(k->c->upload.s3_region));
+}
+
+static void k_upload_client_cert(struct key_ctx *k)
+{
+        to_path(k, k->c->upload.client_cert, sizeof(k->c->upload.client_cert));
+}
+
+static void k_upload_client_key(struct key_ctx *k)
+{
+        to_path(k, k->c->upload.client_key, sizeof(k->c->upload.client_key));
+}
+
+static void k_upload_ca_file(struct key_ctx *k)
+{
+        to_path(k, k->c->upload.ca_file, sizeof(k->c->upload.ca_file));
+}
+
+static void k_upload_batch_events(struct key_ctx *k)
+{
+        to_uint(k, 1, 100000, &k->c->upload.batch_events);
+}
+
+static void k_upload_batch_interval(struct key_ctx *k)
+{
+        to_duration(k, 10, 86400, &k->c->upload.batch_interval);
+}
+
+static void k_upload_timeout(struct key_ctx *k)
+{
+        to_duration(k, 5, 3600, &k->c->upload.timeout);
+}
+
+static void k_upload_backoff_max(struct key_ctx *k)
+{
+        to_duration(k, 60, 86400, &k->c->upload.backoff_max);
+}
+
+static void k_upload_heartbeat_days(struct key_ctx *k)
+{
+        to_uint(k, 0, 365, &k->c->upload.heartbeat_days);
+}
+
+static void k_upload_disk_budget(struct key_ctx *k)
+{
+        to_uint(k, 1, 1024 * 1024, &k->c->upload.disk_budget_mb);
+}
+
+/* "HH:MM-HH:MM" in local time; the end may be past midnight ("22:00-06:00"). */
+static void k_upload_hours(struct key_ctx *k)
+{
+        unsigned h1, m1, h2, m2;
+        int n = 0;
+
+        if (sscanf(k->v[0], "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &n) != 4 ||
+            (size_t)n != strlen(k->v[0]) || h1 > 23 || h2 > 24 || m1 > 59 || m2 > 59 ||
+            (h2 == 24 && m2 != 0)) {
+                KERR(k, "'%s' is not a time window; expected HH:MM-HH:MM (22:00-06:00)", k->v[0]);
+                return;
+        }
+        k->c->upload.hours_start = (int)(h1 * 60 + m1);
+        k->c->upload.hours_end = (int)((h2 % 24) * 60 + m2);
+}
+
 static void k_modem_device(struct key_ctx *k)
 {
         to_path(k, k->x->modem->device, sizeof(k->x->modem->device));
@@ -433,6 +557,22 @@ static const struct {
         { "upload", "url", k_upload_url },
         { "upload", "interval", k_upload_interval },
         { "upload", "key_file", k_upload_key_file },
+        { "upload", "device", k_upload_device },
+        { "upload", "auth", k_upload_auth },
+        { "upload", "token", k_upload_token },
+        { "upload", "user", k_upload_user },
+        { "upload", "password", k_upload_password },
+        { "upload", "client_cert", k_upload_client_cert },
+        { "upload", "client_key", k_upload_client_key },
+        { "upload", "ca_file", k_upload_ca_file },
+        { "upload", "s3_region", k_upload_s3_region },
+        { "upload", "batch_events", k_upload_batch_events },
+        { "upload", "batch_interval", k_upload_batch_interval },
+        { "upload", "timeout", k_upload_timeout },
+        { "upload", "backoff_max", k_upload_backoff_max },
+        { "upload", "hours", k_upload_hours },
+        { "upload", "disk_budget_mb", k_upload_disk_budget },
+        { "upload", "heartbeat_days", k_upload_heartbeat_days },
         { "modem", "device", k_modem_device },
         { "modem", "baud", k_modem_baud },
         { "modem", "flow", k_modem_flow },
@@ -626,6 +766,28 @@ void config_check_end_section(struct config_ctx *x, struct config *c)
         x->title = "";
 }
 
+/* Each authentication needs its keys: said once, at the section. */
+static void check_upload_auth(struct config_ctx *x, const struct config *c)
+{
+        const struct config_upload *u = &c->upload;
+        const char *missing = NULL;
+
+        if (!u->enabled)
+                return;
+        if (u->auth == CONFIG_UPLOAD_AUTH_BEARER && !u->token[0])
+                missing = "auth = \"bearer\" needs token = \"...\"";
+        else if ((u->auth == CONFIG_UPLOAD_AUTH_BASIC || u->auth == CONFIG_UPLOAD_AUTH_S3) &&
+                 (!u->user[0] || !u->password[0]))
+                missing = u->auth == CONFIG_UPLOAD_AUTH_S3
+                                  ? "auth = \"s3\" needs user (access key id) and password (secret)"
+                                  : "auth = \"basic\" needs user and password";
+        else if (u->auth == CONFIG_UPLOAD_AUTH_CERT && !u->client_cert[0])
+                missing = "auth = \"cert\" needs client_cert = \"/PATH\"";
+        if (missing)
+                config_error(x, config_scan_section_line(x->scan, "upload", "", NULL), "upload: %s",
+                             missing);
+}
+
 static void check_modem_pairs(struct config_ctx *x, struct config *c)
 {
         for (unsigned i = 0; i < c->n_modems; i++) {
@@ -682,6 +844,7 @@ void config_check_finish(struct config_ctx *x, struct config *c)
         if (c->upload.enabled && !config_scan_line(x->scan, "upload", "", "url"))
                 config_error(x, config_scan_section_line(x->scan, "upload", "", NULL),
                              "upload: no url; expected url = \"https://HOST/PATH\"");
+        check_upload_auth(x, c);
 }
 
 const struct config_modem *config_modem_find(const struct config *c, const char *device,

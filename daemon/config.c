@@ -26,7 +26,13 @@ static cfg_opt_t modem_opts[] = {
 static cfg_opt_t pin_opts[] = { STR("pin"), CFG_END() };
 static cfg_opt_t retry_opts[] = { STR("attempts"), STR("first_delay"), STR("max_delay"),
                                   CFG_END() };
-static cfg_opt_t upload_opts[] = { STR("url"), STR("interval"), STR("key_file"), CFG_END() };
+static cfg_opt_t upload_opts[] = {
+        STR("url"),          STR("interval"),       STR("key_file"),       STR("device"),
+        STR("auth"),         STR("token"),          STR("user"),           STR("password"),
+        STR("client_cert"),  STR("client_key"),     STR("ca_file"),        STR("s3_region"),
+        STR("batch_events"), STR("batch_interval"), STR("timeout"),        STR("backoff_max"),
+        STR("hours"),        STR("disk_budget_mb"), STR("heartbeat_days"), CFG_END(),
+};
 static cfg_opt_t clinic_opts[] = { LIST("staff"), STR("manager"), CFG_END() };
 
 static cfg_opt_t root_opts[] = {

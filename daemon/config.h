@@ -106,11 +106,33 @@ struct config_retry {
         unsigned max_delay;   /* ...up to this */
 };
 
+#define CONFIG_UPLOAD_SECRET_MAX 512 /* a bearer token, a password, an S3 secret key */
+#define CONFIG_UPLOAD_DEVICE_MAX 64  /* as BATCH_DEVICE_MAX */
+
+enum config_upload_auth {
+        CONFIG_UPLOAD_AUTH_NONE,
+        CONFIG_UPLOAD_AUTH_BEARER,
+        CONFIG_UPLOAD_AUTH_BASIC,
+        CONFIG_UPLOAD_AUTH_CERT,
+        CONFIG_UPLOAD_AUTH_S3,
+};
+
+/* docs/puente.conf.md and docs/upload.md; 0 / "" = the uploader's default. */
 struct config_upload {
         bool enabled; /* an upload section is present */
         char url[CONFIG_URL_MAX];
         unsigned interval; /* seconds */
         char key_file[CONFIG_PATH_MAX];
+        char device[CONFIG_UPLOAD_DEVICE_MAX];
+        enum config_upload_auth auth;
+        char token[CONFIG_UPLOAD_SECRET_MAX];
+        char user[CONFIG_UPLOAD_SECRET_MAX], password[CONFIG_UPLOAD_SECRET_MAX];
+        char client_cert[CONFIG_PATH_MAX], client_key[CONFIG_PATH_MAX], ca_file[CONFIG_PATH_MAX];
+        char s3_region[64];
+        unsigned batch_events, batch_interval, timeout, backoff_max, heartbeat_days;
+        int hours_start, hours_end; /* minutes of the local day; equal = any time */
+        unsigned disk_budget_mb;
+        unsigned line; /* where the section starts, for messages */
 };
 
 /* A clinic's staff: the numbers that may text ESTADO, PRUEBA, AYUDA (daemon/staff.h). */

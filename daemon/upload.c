@@ -3,6 +3,10 @@
  * upload-cut.c, the only files that include curl/curl.h. */
 #include "daemon/upload.h"
 
+_Static_assert((int)UPLOAD_AUTH_S3 == (int)CONFIG_UPLOAD_AUTH_S3 &&
+                       (int)UPLOAD_AUTH_CERT == (int)CONFIG_UPLOAD_AUTH_CERT,
+               "upload_auth and config_upload_auth list the same methods");
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -684,12 +688,37 @@ void upload_status_line(const struct upload_status *st, int64_t now, char *buf, 
 
 void upload_config_from(const struct config *c, struct upload_config *ret)
 {
+        const struct config_upload *u = &c->upload;
+
         upload_config_defaults(ret);
         snprintf(ret->state_directory, sizeof(ret->state_directory), "%s", c->state_directory);
-        if (!c->upload.enabled)
+        if (!u->enabled)
                 return;
-        snprintf(ret->url, sizeof(ret->url), "%s", c->upload.url);
-        snprintf(ret->key_file, sizeof(ret->key_file), "%s", c->upload.key_file);
-        if (c->upload.interval)
-                ret->interval = c->upload.interval;
+        snprintf(ret->url, sizeof(ret->url), "%s", u->url);
+        snprintf(ret->key_file, sizeof(ret->key_file), "%s", u->key_file);
+        snprintf(ret->device, sizeof(ret->device), "%s", u->device);
+        /* the two enums list the same methods in the same order */
+        ret->auth = (enum upload_auth)u->auth;
+        snprintf(ret->token, sizeof(ret->token), "%s", u->token);
+        snprintf(ret->user, sizeof(ret->user), "%s", u->user);
+        snprintf(ret->password, sizeof(ret->password), "%s", u->password);
+        snprintf(ret->client_cert, sizeof(ret->client_cert), "%s", u->client_cert);
+        snprintf(ret->client_key, sizeof(ret->client_key), "%s", u->client_key);
+        snprintf(ret->ca_file, sizeof(ret->ca_file), "%s", u->ca_file);
+        snprintf(ret->s3_region, sizeof(ret->s3_region), "%s", u->s3_region);
+        if (u->interval)
+                ret->interval = u->interval;
+        if (u->batch_events)
+                ret->batch_events = u->batch_events;
+        if (u->batch_interval)
+                ret->cut_interval = u->batch_interval;
+        if (u->timeout)
+                ret->timeout = u->timeout;
+        if (u->backoff_max)
+                ret->backoff_max = u->backoff_max;
+        if (u->disk_budget_mb)
+                ret->disk_budget = (uint64_t)u->disk_budget_mb * 1024 * 1024;
+        ret->heartbeat_days = u->heartbeat_days ? u->heartbeat_days : ret->heartbeat_days;
+        ret->hours_start = u->hours_start;
+        ret->hours_end = u->hours_end;
 }
