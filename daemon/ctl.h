@@ -33,3 +33,5 @@ int ctl_send(const struct ctl_context *ctx, int argc, char **argv);
 int ctl_status(const struct ctl_context *ctx, int argc, char **argv);
 int ctl_outbox(const struct ctl_context *ctx, int argc, char **argv);
 int ctl_inbox(const struct ctl_context *ctx, int argc, char **argv);
+/* puentectl rules check: the rule files' errors at once (daemon/ctl-rules.c). */
+int ctl_rules(const struct ctl_context *ctx, int argc, char **argv);

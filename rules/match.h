@@ -5,8 +5,8 @@
  * leading or trailing space. Accents are removed (á -> a, ñ -> n, ü -> u), punctuation
  * and symbols become spaces, and a word that is a number word or ordinal ("uno",
  * "primero", "1ro", "1o", "one", "first") becomes its digits. Letters alone stay letters:
- * "a" is "a", so a quiz lists "1", "a" and "uno" as answers if it accepts all three. Any
- * character outside Latin-1 and Latin Extended-A is dropped (emoji, symbols).
+ * "a" is "a", so a quiz lists "1", "a" and "uno" as answers if it accepts all three. Other
+ * characters outside Latin-1 and Latin Extended-A (emoji, symbols) separate words.
  *
  * Ownership: every argument is borrowed for the call; out buffers belong to the caller. */
 #pragma once
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define RULES_MATCH_TEXT_MAX 480 /* bytes of a reply normalized; longer input is cut at a word */
+#define RULES_MATCH_TEXT_MAX 480 /* bytes: a buffer for one normalized reply */
 
 /* Normalizes UTF-8 `in` (len bytes, need not be NUL-terminated) into out (size bytes,
  * NUL-terminated). Invalid UTF-8 bytes are dropped. Returns the length written, or

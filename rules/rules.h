@@ -345,7 +345,8 @@ struct rules_keyword {
         struct rules_strings words; /* normalized; the first word of the message */
         const int *args;            /* fields read, in order, from the words that follow */
         size_t n_args;
-        int set_field; /* BIRTH: the date field set (default "birth") */
+        int set_field; /* BIRTH: the date field set (default "birth"); LOSS: a date field set
+                        * to the day of the report (RULES_NONE: none) */
         int track;     /* BIRTH: track switched to; LOSS: support track */
         int quiz;      /* QUIZ */
         uint32_t arms; /* arms the keyword works for (opt-in: all) */

@@ -39,8 +39,9 @@ int rules_template_render(const char *tmpl, rules_template_lookup_fn lookup, voi
                           char *out, size_t size);
 
 /* The worst case of a template: each placeholder replaced by the longest value it can
- * have (`width` characters, of a GSM 7-bit character that costs two septets, or of a
- * UCS-2-only character when `unicode`), as told by width_fn. */
+ * have, as width_fn tells: `width` characters of one septet each ('x'), or, when
+ * `unicode`, of a character outside GSM 7-bit (U+015B, which forces UCS-2 unless
+ * transliterated). Text from the technician is costed as written. */
 typedef int (*rules_template_width_fn)(void *userdata, const char *name, size_t name_len,
                                        unsigned *ret_width, bool *ret_unicode);
 
