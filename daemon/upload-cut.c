@@ -87,7 +87,12 @@ int upload_position_read(struct store *store, struct upload_position *ret)
 
 int upload_position_set_sent(struct store *store, uint64_t batch, int64_t last_seq)
 {
+        struct upload_position pos;
         char buf[64];
+
+        /* Only forward: puentectl export --mark-sent may have gone past the daemon's PUT. */
+        if (upload_position_read(store, &pos) == 0 && pos.sent >= batch)
+                return 0;
         snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRId64, batch, last_seq);
         return store_setting_set(store, UPLOAD_SETTING_SENT, buf);
 }
