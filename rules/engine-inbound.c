@@ -136,8 +136,22 @@ static int keyword(struct engine_ctx *x, int ki, const char *norm_rest, const ch
                 int f = kw->set_field >= 0 ? kw->set_field : RULES_F_BIRTH;
                 size_t before = x->res->n_actions;
 
-                read_args(x, kw, raw, len);
-                if (engine_value(x, f) == NULL || x->res->n_actions == before)
+                if (kw->n_args > 0) {
+                        read_args(x, kw, raw, len);
+                } else {
+                        /* BEBE [date]: the date, when given, right after the keyword. */
+                        size_t rl;
+                        const char *p = after_first_word(raw, len, &rl);
+                        char tok[RULES_WORD_MAX];
+                        int y, m, dd;
+
+                        rl = rl < sizeof(tok) - 1 ? rl : sizeof(tok) - 1;
+                        memcpy(tok, p, rl);
+                        tok[rl] = '\0';
+                        if (rules_match_date(tok, &y, &m, &dd) > 0)
+                                set_date(x, f, rules_days_from_civil(y, (unsigned)m, (unsigned)dd));
+                }
+                if (x->res->n_actions == before)
                         set_date(x, f, engine_local_day(x, x->now));
                 if (kw->track >= 0 && kw->track != s->track)
                         engine_switch_track(x, kw->track);
