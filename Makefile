@@ -120,9 +120,33 @@ format-check:
 	@bad=$$(for f in $$(git ls-files '*.c' '*.h'); do [ -f $$f ] && { clang-format --dry-run -Werror $$f >/dev/null 2>&1 || echo $$f; }; done); \
 	if [ -n "$$bad" ]; then echo "not clang-formatted (run make format):"; echo "$$bad"; exit 1; fi
 
+# The Debian way (docs/appliance.md): systemd, sysusers, tmpfiles and udev files under
+# $(PREFIX)/lib, which systemd and udev search for /usr/local and /usr alike; puented in
+# sbindir; the samples of $(sysconfdir)/puente installed only where no file is (else as
+# NAME.dist beside the technician's file, which is never overwritten).
+unitdir      ?= $(PREFIX)/lib/systemd/system
+sysusersdir  ?= $(PREFIX)/lib/sysusers.d
+tmpfilesdir  ?= $(PREFIX)/lib/tmpfiles.d
+udevrulesdir ?= $(PREFIX)/lib/udev/rules.d
 install: $(PROGS)
-	install -d $(DESTDIR)$(bindir)
-	for p in $(PROGS); do install -m 0755 $$p $(DESTDIR)$(bindir)/; done
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(sbindir) $(DESTDIR)$(unitdir) \
+		$(DESTDIR)$(sysusersdir) $(DESTDIR)$(tmpfilesdir) $(DESTDIR)$(udevrulesdir) \
+		$(DESTDIR)$(sysconfdir)/puente/rules.d
+	for p in $(PROGS); do case $$p in */puented) d=$(sbindir);; *) d=$(bindir);; esac; \
+		install -m 0755 $$p $(DESTDIR)$$d/ || exit 1; done
+	sed -e 's|^ExecStart=/usr/local/sbin/puented$$|ExecStart=$(sbindir)/puented$(if \
+		$(filter-out /etc,$(sysconfdir)), --config $(sysconfdir)/puente/puente.conf)|' \
+		systemd/puented.service >$(DESTDIR)$(unitdir)/puented.service
+	chmod 0644 $(DESTDIR)$(unitdir)/puented.service
+	install -m 0644 systemd/puente.sysusers $(DESTDIR)$(sysusersdir)/puente.conf
+	install -m 0644 systemd/puente.tmpfiles $(DESTDIR)$(tmpfilesdir)/puente.conf
+	install -m 0644 etc/udev/*.rules $(DESTDIR)$(udevrulesdir)/
+	for f in docs/man/*.[1-8]; do [ -f "$$f" ] || continue; s=$${f##*.}; \
+		install -d $(DESTDIR)$(mandir)/man$$s && install -m 0644 $$f $(DESTDIR)$(mandir)/man$$s/ \
+		|| exit 1; done
+	for f in etc/puente.conf $(wildcard etc/rules.d/*); do t=$(DESTDIR)$(sysconfdir)/puente/$${f#etc/}; \
+		if [ -e "$$t" ]; then install -m 0644 $$f $$t.dist; else install -m 0644 $$f $$t; fi \
+		|| exit 1; done
 
 clean:
 	rm -rf build build-*
