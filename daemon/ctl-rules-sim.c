@@ -323,6 +323,7 @@ int ctl_rules_simulate(const struct ctl_context *ctx, int argc, char **argv)
         const char **values = NULL;
         int64_t from, to;
         struct sim s = { 0 };
+        struct rules_engine_env env = { 0 };
         int arm = 0, r, ret = CTL_EXIT_FAIL;
 
         r = parse_args(argc, argv, &a, ctx->prog);
@@ -358,10 +359,10 @@ int ctl_rules_simulate(const struct ctl_context *ctx, int argc, char **argv)
                 values[RULES_F_ENROLLED] = a.from;
         {
                 int ci = rules_clinic_find(set, values[RULES_F_CLINIC]);
-                struct rules_engine_env env = { .set = set,
-                                                .clinic_tz = (const struct rules_tz *const *)zones,
-                                                .default_tz = deftz };
 
+                env = (struct rules_engine_env){ .set = set,
+                                                 .clinic_tz = (const struct rules_tz *const *)zones,
+                                                 .default_tz = deftz };
                 s.set = set;
                 s.tz = ci >= 0 && zones[ci] ? zones[ci] : deftz;
                 if (a.replies &&

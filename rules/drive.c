@@ -7,6 +7,7 @@
 
 struct rules_drive {
         const struct rules_engine_env *env;
+        size_t n_fields; /* kept: rules_drive_free() must not need env */
         char **values;
         struct rules_state state;
         char **keys; /* settled occurrence keys */
@@ -55,6 +56,7 @@ int rules_drive_new(const struct rules_engine_env *env, const char *const *value
                 return -ENOMEM;
         }
         d->env = env;
+        d->n_fields = env->set->n_fields;
         for (size_t i = 0; i < env->set->n_fields; i++)
                 if (values[i] && !(d->values[i] = strdup(values[i]))) {
                         rules_drive_free(d);
@@ -74,7 +76,7 @@ struct rules_drive *rules_drive_free(struct rules_drive *d)
 {
         if (!d)
                 return NULL;
-        for (size_t i = 0; d->values && i < d->env->set->n_fields; i++)
+        for (size_t i = 0; d->values && i < d->n_fields; i++)
                 free(d->values[i]);
         for (size_t i = 0; i < d->n_keys; i++)
                 free(d->keys[i]);
