@@ -1,11 +1,13 @@
 /* puentectl rules check [DIR]: every error of a rules directory at once, as
- * FILE:LINE:COLUMN: what, and what was expected; nothing is applied. */
+ * FILE:LINE:COLUMN: what, and what was expected; nothing is applied. `rules simulate` is
+ * daemon/ctl-rules-sim.c's; this file dispatches to it. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/ctl-rules-sim.h"
 #include "daemon/ctl.h"
 #include "daemon/rules-files.h"
 #include "rules/parse.h"
@@ -13,6 +15,8 @@
 static int rules_usage(FILE *f, int status)
 {
         fprintf(f, "Usage: puentectl rules check [--quiet] [DIR]\n"
+                   "       puentectl rules simulate --contact SPEC --from DATE --to DATE ...\n"
+                   "       (puentectl rules simulate --help for its options)\n"
                    "\n"
                    "check reads every DIR/*.conf (default: rules_directory of the configuration,\n"
                    "else " RULES_DEFAULT_DIR ") in name order and reports every error and\n"
@@ -97,13 +101,14 @@ static int rules_check(const struct ctl_context *ctx, int argc, char **argv)
                        diags.n_errors + diags.n_warnings - diags.n);
         if (r == 0 && !quiet)
                 printf("%s: %zu files, %zu reminders, %zu quizzes, %zu keywords, %zu arms; rule "
-                       "set %.12s; OK, %zu warnings\n",
+                       "set %.12s; OK, %zu warning%s\n",
                        dir, files.n, set->n_reminders, set->n_quizzes, set->n_keywords,
                        set->trial.present ? set->trial.n_arms : (size_t)0, set->hash_hex,
-                       diags.n_warnings);
+                       diags.n_warnings, diags.n_warnings == 1 ? "" : "s");
         else if (r == -EBADMSG)
-                printf("%s: %zu errors, %zu warnings; nothing applied\n", dir, diags.n_errors,
-                       diags.n_warnings);
+                printf("%s: %zu error%s, %zu warning%s; nothing applied\n", dir, diags.n_errors,
+                       diags.n_errors == 1 ? "" : "s", diags.n_warnings,
+                       diags.n_warnings == 1 ? "" : "s");
         else if (r < 0)
                 fprintf(stderr, "%s rules check: %s\n", ctx->prog, strerror(-r));
         rules_free(set);
@@ -119,6 +124,8 @@ int ctl_rules(const struct ctl_context *ctx, int argc, char **argv)
                                    argc < 2 ? CTL_EXIT_USAGE : CTL_EXIT_OK);
         if (strcmp(argv[1], "check") == 0)
                 return rules_check(ctx, argc - 1, argv + 1);
+        if (strcmp(argv[1], "simulate") == 0)
+                return ctl_rules_simulate(ctx, argc - 1, argv + 1);
         fprintf(stderr, "%s rules: unknown command '%s' (try 'puentectl rules --help')\n",
                 ctx->prog, argv[1]);
         return CTL_EXIT_USAGE;

@@ -12,7 +12,8 @@ static const struct ctl_command ctl_commands[] = {
         { "outbox", "list queued and sent messages, newest first", ctl_outbox },
         { "inbox", "list received messages, newest first", ctl_inbox },
         { "pdu", "encode text into SMS-SUBMIT PDUs, decode PDUs to JSON", ctl_pdu },
-        { "rules", "check the rule files: every error as FILE:LINE:COLUMN", ctl_rules },
+        { "rules", "check the rule files (check), preview a contact's messages (simulate)",
+          ctl_rules },
 };
 
 static void usage(FILE *f)

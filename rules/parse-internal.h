@@ -41,6 +41,7 @@ struct scan {
         unsigned stop_line, stop_column; /* where the syntax broke; 0 when it did not */
         size_t unclosed;       /* 1 + the entry of a section still open at the end; 0 if none */
         const char *open_what; /* "string" or "comment" left open at the end, or NULL */
+        unsigned env_line, env_column; /* the first "${" inside double quotes, or 0 */
         unsigned open_line, open_column;
 };
 

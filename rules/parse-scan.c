@@ -35,6 +35,7 @@ struct lexer {
         struct token last;               /* the last token read: where a syntax error is */
         unsigned open_line, open_column; /* an unterminated comment or string */
         const char *open_what;
+        unsigned env_line, env_column; /* "${" inside double quotes */
 };
 
 static unsigned column_of(const struct lexer *l, size_t pos)
@@ -56,7 +57,7 @@ static void newline(struct lexer *l, size_t pos_after)
 /* Unquoted words in libconfuse end at blanks and at these. */
 static bool word_end(char c)
 {
-        return strchr(" \t\r\n#=,{}()\"'", c) != NULL;
+        return c != '\0' && strchr(" \t\r\n#=,{}()\"'", c) != NULL; /* strchr finds NUL */
 }
 
 static void skip_blank(struct lexer *l)
@@ -138,6 +139,11 @@ static struct token lex_token(struct lexer *l)
                 while (l->pos < l->len && l->s[l->pos] != c) {
                         if (l->s[l->pos] == '\\' && l->pos + 1 < l->len)
                                 l->pos++;
+                        else if (c == '"' && l->s[l->pos] == '$' && l->pos + 1 < l->len &&
+                                 l->s[l->pos + 1] == '{' && !l->env_line) {
+                                l->env_line = l->line;
+                                l->env_column = column_of(l, l->pos);
+                        }
                         if (l->s[l->pos] == '\n')
                                 newline(l, l->pos + 1);
                         l->pos++;
@@ -314,6 +320,8 @@ int scan_file(const char *text, size_t len, struct scan *ret)
         } else if (depth > 0) {
                 s.unclosed = opened[depth] + 1;
         }
+        s.env_line = l.env_line;
+        s.env_column = l.env_column;
         s.open_what = l.open_what;
         s.open_line = l.open_line;
         s.open_column = l.open_column;
@@ -443,6 +451,17 @@ unsigned parse_check_schema(struct parse_ctx *x, struct parse_file *f)
                                f->scan.open_what,
                                strcmp(f->scan.open_what, "comment") == 0 ? "*/" : "its quote");
                 return errors + 1;
+        }
+        /* libconfuse replaces ${NAME} in double quotes by the environment: the rules would
+         * then depend on more than their bytes (and their hash) */
+        if (f->scan.env_line) {
+                struct rules_loc loc = { f->name, f->scan.env_line, f->scan.env_column };
+
+                parse_error_at(x, &loc,
+                               "'${' in double quotes would be replaced by an "
+                               "environment variable; expected single quotes "
+                               "'...' around this text");
+                errors++;
         }
         if (f->scan.unclosed) {
                 const struct scan_entry *e = &f->scan.e[f->scan.unclosed - 1];

@@ -161,13 +161,18 @@ int parse_window(struct parse_ctx *x, const struct rules_loc *loc, const char *w
                 p++;
         if (*p)
                 goto bad;
-        if (a == b) {
-                parse_error_at(x, loc, "empty %s '%s'; expected a start and a different end", what,
-                               s);
+        /* 24:00 ends a window at midnight ("00:00-24:00" is all day); it starts none */
+        if (a == RULES_DAY_MINUTES)
+                goto bad;
+        if (a == b || (a == 0 && b == 0)) {
+                parse_error_at(x, loc,
+                               "empty %s '%s'; expected a start and a different end "
+                               "(\"00:00-24:00\" for all day)",
+                               what, s);
                 return -EBADMSG;
         }
-        *ret_start = a % RULES_DAY_MINUTES;
-        *ret_end = b % RULES_DAY_MINUTES;
+        *ret_start = a;
+        *ret_end = b;
         return 0;
 bad:
         parse_error_at(x, loc, "bad %s '%s'; expected HH:MM-HH:MM such as \"09:00-19:00\"", what,

@@ -15,6 +15,7 @@
  *   - references between objects are indices into the set's arrays; RULES_NONE (-1) = none;
  *   - days and minutes are signed ints; times of day are minutes after local midnight
  *     (0..1439), a window's end is exclusive and may be before its start (it wraps midnight);
+ *     an end of 1440 is the midnight that ends the day ("00:00-24:00": the whole day);
  *   - arm sets are bit masks over trial.arms (bit i = trial.arms[i]); a set without a trial
  *     has the one implicit arm RULES_ARM_ALL covers;
  *   - words (keywords, answers, opt-out) are stored normalized by rules_match_normalize(),

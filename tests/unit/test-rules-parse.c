@@ -77,14 +77,14 @@ static void dump(const struct rules_diags *d)
 
 /* ---- the sample programme ------------------------------------------------------------- */
 
-static struct rules_set *load_sample(struct rules_diags *d)
+static struct rules_set *load_dir(const char *rel, struct rules_diags *d)
 {
         char dir[1024];
         struct rules_files files;
         struct rules_set *set = NULL;
         int r;
 
-        snprintf(dir, sizeof(dir), "%s/etc/rules.d", src_dir());
+        snprintf(dir, sizeof(dir), "%s/%s", src_dir(), rel);
         assert_int_equal(rules_files_read(dir, &files), 0);
         assert_true(files.n >= 5);
         r = rules_parse(files.src, files.n, NULL, d, &set);
@@ -106,7 +106,7 @@ static const struct rules_reminder *reminder(const struct rules_set *set, const 
 static void test_sample_loads(void **state)
 {
         struct rules_diags d = { 0 };
-        struct rules_set *set = load_sample(&d);
+        struct rules_set *set = load_dir("etc/rules.d", &d);
         const struct rules_settings *st = &set->settings;
         const struct rules_reminder *r;
         int arm_t, arm_c;
@@ -235,6 +235,37 @@ static void test_sample_loads(void **state)
         rules_diags_free(&d);
 }
 
+/* The demo copy (compressed clock): all-day windows, no quiet hours or caps, and the same
+ * objects as the programme it copies. */
+static void test_demo_loads(void **state)
+{
+        struct rules_diags d = { 0 };
+        struct rules_set *demo = load_dir("etc/rules.d.demo", &d);
+        struct rules_set *set = load_dir("etc/rules.d", &d);
+
+        (void)state;
+        assert_int_equal(d.n_errors + d.n_warnings, 0);
+        assert_int_equal(demo->settings.quiet_start, RULES_NONE);
+        assert_int_equal(demo->settings.max_per_day, 0);
+        assert_int_equal(demo->n_reminders, set->n_reminders);
+        assert_int_equal(demo->n_quizzes, set->n_quizzes);
+        assert_int_equal(demo->n_keywords, set->n_keywords);
+        for (size_t i = 0; i < demo->n_reminders; i++) {
+                assert_string_equal(demo->reminders[i].name, set->reminders[i].name);
+                assert_int_equal(demo->reminders[i].window_start, 0);
+                assert_int_equal(demo->reminders[i].window_end, RULES_DAY_MINUTES);
+                assert_int_equal(demo->reminders[i].days, 0x7F);
+                assert_int_equal(demo->reminders[i].catch_up, RULES_CATCH_UP_ALL);
+                assert_int_equal(demo->reminders[i].from_days, set->reminders[i].from_days);
+                assert_int_equal(demo->reminders[i].offset_days, set->reminders[i].offset_days);
+        }
+        assert_int_equal(demo->quizzes[0].questions[0].timeout_minutes, 10);
+        assert_string_not_equal(demo->hash_hex, set->hash_hex);
+        rules_free(demo);
+        rules_free(set);
+        rules_diags_free(&d);
+}
+
 /* ---- broken files ---------------------------------------------------------------------- */
 
 struct broken_case {
@@ -297,6 +328,12 @@ static const struct broken_case broken[] = {
           "a slot NAME { window = ... } for each value" },
         { "condition.conf", "broken/condition.conf:4:14: 'noche' is not a value of field "
                             "'horario'; expected one of: manana, tarde" },
+        { "env-expansion.conf",
+          "broken/env-expansion.conf:5:27: '${' in double quotes would be replaced by an "
+          "environment variable; expected single quotes '...' around this text" },
+        { "unterminated-string.conf",
+          "broken/unterminated-string.conf:5:14: string not closed; expected its quote before "
+          "the end of the file" },
         { "repeat-missing-to.conf",
           "broken/repeat-missing-to.conf:1:1: repeating reminder 'semanal_bebe' needs every, "
           "from and to; missing to" },
@@ -586,24 +623,30 @@ static void test_cost_warnings(void **state)
 /* Garbage in: a message, never a crash (the fuzzer does more). */
 static void test_garbage(void **state)
 {
-        static const char *const inputs[] = {
-                "",
-                "{",
-                "}",
-                "reminder",
-                "reminder {",
-                "reminder x { text { es = \"{\" } }",
-                "\"unterminated",
-                "/* unterminated",
-                "a = { b, c",
-                "x\0y",
+        static const struct {
+                const char *text;
+                size_t len; /* 0: strlen */
+        } inputs[] = {
+                { "", 0 },
+                { "{", 0 },
+                { "}", 0 },
+                { "reminder", 0 },
+                { "reminder {", 0 },
+                { "reminder x { text { es = \"{\" } }", 0 },
+                { "\"unterminated", 0 },
+                { "/* unterminated", 0 },
+                { "a = { b, c", 0 },
+                { "x\0y", 3 },
+                /* found by fuzz-rules: a NUL inside a list stopped the scanner's progress */
+                { "keyword k {\n words = { A\0B }\n}\n", 31 },
         };
 
         (void)state;
         for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
                 struct rules_source src[] = {
                         { "a.conf", settings_text, sizeof(settings_text) - 1 },
-                        { "b.conf", inputs[i], i == 9 ? 3 : strlen(inputs[i]) },
+                        { "b.conf", inputs[i].text,
+                          inputs[i].len ? inputs[i].len : strlen(inputs[i].text) },
                 };
                 struct rules_diags d = { 0 };
                 struct rules_set *set = NULL;
@@ -623,12 +666,12 @@ static void test_garbage(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_sample_loads),  cmocka_unit_test(test_base_valid),
-                cmocka_unit_test(test_broken),        cmocka_unit_test(test_all_errors_at_once),
-                cmocka_unit_test(test_columns),       cmocka_unit_test(test_syntax_error),
-                cmocka_unit_test(test_no_settings),   cmocka_unit_test(test_cross_file_and_hash),
-                cmocka_unit_test(test_zone_callback), cmocka_unit_test(test_cost_warnings),
-                cmocka_unit_test(test_garbage),
+                cmocka_unit_test(test_sample_loads),        cmocka_unit_test(test_demo_loads),
+                cmocka_unit_test(test_base_valid),          cmocka_unit_test(test_broken),
+                cmocka_unit_test(test_all_errors_at_once),  cmocka_unit_test(test_columns),
+                cmocka_unit_test(test_syntax_error),        cmocka_unit_test(test_no_settings),
+                cmocka_unit_test(test_cross_file_and_hash), cmocka_unit_test(test_zone_callback),
+                cmocka_unit_test(test_cost_warnings),       cmocka_unit_test(test_garbage),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
