@@ -15,7 +15,23 @@ write_conf "
 modem \"$T/m1\" { }
 modem \"$T/m2\" { }
 "
-puented_start
+# systemd's side of Type=notify: READY=1, STATUS= and the loop's WATCHDOG=1.
+python3 - "$T/notify" "$T/notify.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+with open(sys.argv[2], "a") as f:
+    try:
+        while True:
+            f.write(s.recv(4096).decode() + "\n")
+            f.flush()
+    except OSError:
+        pass
+PY
+notify_pid=$!
+for _ in $(seq 50); do [ -S "$T/notify" ] && break; sleep 0.05; done
+NOTIFY_SOCKET=$T/notify WATCHDOG_USEC=1000000 puented_start
 wait_until 30 "both modems ready" modems_ready 2
 
 make_messages "$N" "$T/msgs" "${phones[@]}"
@@ -46,6 +62,11 @@ assert len(s["modems"]) == 2 and all(m["state"] in ("ready", "sending") for m in
 assert all(m["imei"] and m["operator"] for m in s["modems"]), s
 print("status:", s["summary"])
 PY
+grep -qx "READY=1" "$T/notify.log" || fail "no READY=1"
+grep -q "^STATUS=2 modems ready" "$T/notify.log" || fail "no STATUS= with both modems"
+[ "$(grep -c '^WATCHDOG=1' "$T/notify.log")" -ge 2 ] || fail "no WATCHDOG=1 from the loop"
 puented_stop
+kill "$notify_pid" 2>/dev/null || true
+grep -q "^STOPPING=1" "$T/notify.log" || fail "no STOPPING=1"
 [ "$(q "SELECT count(*) FROM modems WHERE state = 'closed'")" = 2 ] || fail "modems not closed in the store"
 echo "daemon-send: ok"
