@@ -329,3 +329,24 @@ struct store_status {
 };
 
 int store_status_counts(struct store *s, struct store_status *ret);
+
+/* ---- contacts in bulk: imports, exports (daemon/store-rules.c) ---- */
+
+struct store_contact_import {
+        const char *study_id, *phone, *language, *clinic;
+        const char *fields; /* JSON object or NULL */
+};
+
+/* Inserts or updates every row in ONE transaction: all of them or none. On failure
+ * *ret_failed (may be NULL) is the index of the row that failed (-EEXIST: its phone belongs
+ * to another study id; -EINVAL: a value the schema refuses). */
+int store_contacts_import(struct store *s, const struct store_contact_import *rows, size_t n,
+                          int64_t now, size_t *ret_failed);
+
+/* Every contact in id order; the struct and its fields are borrowed for the callback.
+ * The callback's negative return stops the walk and is returned. */
+typedef int (*store_contact_cb)(const struct store_contact *c, void *userdata);
+int store_contact_list(struct store *s, store_contact_cb cb, void *userdata);
+
+/* -ENOENT when no contact has this study id. ret->fields is borrowed until the next call. */
+int store_contact_by_study_id(struct store *s, const char *study_id, struct store_contact *ret);
