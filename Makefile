@@ -123,7 +123,8 @@ format-check:
 # The Debian way (docs/appliance.md): systemd, sysusers, tmpfiles and udev files under
 # $(PREFIX)/lib, which systemd and udev search for /usr/local and /usr alike; puented in
 # sbindir; the samples of $(sysconfdir)/puente installed only where no file is (else as
-# NAME.dist beside the technician's file, which is never overwritten).
+# NAME.dist beside the technician's file, which is never overwritten); the sample rules in
+# rules.d.sample, never in the live rules.d.
 unitdir      ?= $(PREFIX)/lib/systemd/system
 sysusersdir  ?= $(PREFIX)/lib/sysusers.d
 tmpfilesdir  ?= $(PREFIX)/lib/tmpfiles.d
@@ -144,7 +145,10 @@ install: $(PROGS)
 	for f in docs/man/*.[1-8]; do [ -f "$$f" ] || continue; s=$${f##*.}; \
 		install -d $(DESTDIR)$(mandir)/man$$s && install -m 0644 $$f $(DESTDIR)$(mandir)/man$$s/ \
 		|| exit 1; done
-	for f in etc/puente.conf $(wildcard etc/rules.d/*); do t=$(DESTDIR)$(sysconfdir)/puente/$${f#etc/}; \
+	install -d $(DESTDIR)$(sysconfdir)/puente/rules.d.sample
+	for f in etc/puente.conf $(wildcard etc/rules.d/*.conf); do \
+		case $$f in etc/rules.d/*) d=/rules.d.sample;; *) d=;; esac; \
+		t=$(DESTDIR)$(sysconfdir)/puente$$d/$${f##*/}; \
 		if [ -e "$$t" ]; then install -m 0644 $$f $$t.dist; else install -m 0644 $$f $$t; fi \
 		|| exit 1; done
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make install into a DESTDIR: every file where docs/appliance.md says (programs, unit,
 # sysusers, tmpfiles, udev rules, man pages, the sample configuration); a second install
-# leaves a technician's edited puente.conf alone and puts the new sample beside it as
+# leaves a technician's edited puente.conf alone (the sample rules go to rules.d.sample) and puts the new sample beside it as
 # puente.conf.dist; PREFIX=/usr and another sysconfdir rewrite the unit's ExecStart. Then
 # tests/systemd-check.sh: systemd-analyze verify and security (exposure printed, at most
 # 2.0), sysusers and tmpfiles applied to the DESTDIR when root.
@@ -19,6 +19,15 @@ for f in usr/local/sbin/puented usr/local/bin/puentectl usr/local/bin/puente-sim
 	[ -f "$D/$f" ] || fail "make install did not install /$f"
 done
 [ -d "$D/etc/puente/rules.d" ] || fail "no /etc/puente/rules.d"
+# the sample programme goes beside the live rules directory, never into it
+[ -z "$(ls -A "$D/etc/puente/rules.d")" ] || fail "samples installed into the live rules.d"
+for f in "$PUENTE_SRC"/etc/rules.d/*.conf; do
+	[ -f "$f" ] || continue
+	cmp -s "$f" "$D/etc/puente/rules.d.sample/${f##*/}" || fail "rules.d.sample/${f##*/} not installed"
+done
+if [ -f "$PUENTE_SRC/docs/man/puente.rules.5" ]; then
+	[ -f "$D/usr/local/share/man/man5/puente.rules.5" ] || fail "puente.rules.5 not installed"
+fi
 [ -x "$D/usr/local/sbin/puented" ] || fail "puented not executable"
 "$D/usr/local/sbin/puented" --version | grep -q '^puented ' || fail "installed puented --version"
 cmp -s "$D/etc/puente/puente.conf" "$PUENTE_SRC/etc/puente.conf" || fail "sample differs"
