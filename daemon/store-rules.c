@@ -100,3 +100,150 @@ int store_contact_by_study_id(struct store *s, const char *study_id, struct stor
         sqlite3_finalize(st);
         return r;
 }
+
+/* ---- the rules runner's state ---- */
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what)
+{
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+
+        return rc == SQLITE_OK ? 0 : store_sqlfail(s, rc, what);
+}
+
+static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+        int rc = sqlite3_step(st), r = 0;
+
+        if (rc != SQLITE_DONE)
+                r = store_sqlfail(s, rc, what);
+        sqlite3_finalize(st);
+        return r;
+}
+
+int store_rules_state_put(struct store *s, int64_t contact_id, const char *state_json,
+                          int64_t next_due, const char *rule_set)
+{
+        sqlite3_stmt *st;
+        int r;
+
+        if (!state_json || contact_id <= 0)
+                return -EINVAL;
+        r = prepare(s,
+                    "INSERT OR REPLACE INTO rules_state (contact_id, state, next_due, rule_set)"
+                    " VALUES (?1, ?2, ?3, IFNULL(?4, ''))",
+                    &st, "rules state put");
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, contact_id);
+        sqlite3_bind_text(st, 2, state_json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, next_due);
+        if (rule_set)
+                sqlite3_bind_text(st, 4, rule_set, -1, SQLITE_STATIC);
+        return step_done(s, st, "rules state put");
+}
+
+int store_rules_state_get(struct store *s, int64_t contact_id, struct store_rules_state *ret)
+{
+        sqlite3_stmt *st;
+        int rc, r = prepare(s,
+                            "SELECT state, next_due, rule_set FROM rules_state"
+                            " WHERE contact_id = ?1",
+                            &st, "rules state get");
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, contact_id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                free(s->kept);
+                s->kept = strdup((const char *)sqlite3_column_text(st, 0));
+                if (!s->kept)
+                        r = -ENOMEM;
+                else {
+                        ret->contact_id = contact_id;
+                        ret->state = s->kept;
+                        ret->next_due = sqlite3_column_int64(st, 1);
+                        copy(ret->rule_set, sizeof(ret->rule_set), sqlite3_column_text(st, 2));
+                }
+        } else
+                r = rc == SQLITE_DONE ? -ENOENT : store_sqlfail(s, rc, "rules state get");
+        sqlite3_finalize(st);
+        return r;
+}
+
+int store_rules_due_list(struct store *s, store_rules_due_cb cb, void *userdata)
+{
+        sqlite3_stmt *st;
+        int rc, r = prepare(s, "SELECT contact_id, next_due FROM rules_state", &st,
+                            "rules due list");
+
+        if (r < 0)
+                return r;
+        while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                r = cb(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), userdata);
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = store_sqlfail(s, rc, "rules due list");
+        sqlite3_finalize(st);
+        return r < 0 ? r : 0;
+}
+
+int store_rules_settle(struct store *s, int64_t contact_id, const char *key, int64_t time)
+{
+        sqlite3_stmt *st;
+        int r;
+
+        if (!key || !*key || strlen(key) >= STORE_RULES_KEY_MAX)
+                return -EINVAL;
+        r = prepare(s,
+                    "INSERT OR IGNORE INTO rules_settled (contact_id, key, time)"
+                    " VALUES (?1, ?2, ?3)",
+                    &st, "rules settle");
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, contact_id);
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, time);
+        r = step_done(s, st, "rules settle");
+        return r < 0 ? r : sqlite3_changes(s->db) > 0;
+}
+
+int store_rules_is_settled(struct store *s, int64_t contact_id, const char *key)
+{
+        sqlite3_stmt *st;
+        int rc, r = prepare(s, "SELECT 1 FROM rules_settled WHERE contact_id = ?1 AND key = ?2",
+                            &st, "rules settled");
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, contact_id);
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_sqlfail(s, rc, "rules settled");
+        sqlite3_finalize(st);
+        return r;
+}
+
+int store_rules_recent_sends(struct store *s, int64_t contact_id, int64_t since, int64_t *times,
+                             size_t max, size_t *ret_n)
+{
+        sqlite3_stmt *st;
+        size_t n = 0;
+        int rc, r = prepare(s,
+                            "SELECT created FROM outgoing WHERE contact_id = ?1 AND created > ?2"
+                            " ORDER BY created DESC LIMIT ?3",
+                            &st, "rules recent sends");
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, contact_id);
+        sqlite3_bind_int64(st, 2, since);
+        sqlite3_bind_int64(st, 3, (int64_t)max);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+                times[n++] = sqlite3_column_int64(st, 0);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+                r = store_sqlfail(s, rc, "rules recent sends");
+        sqlite3_finalize(st);
+        if (r == 0)
+                *ret_n = n;
+        return r;
+}

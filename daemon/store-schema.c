@@ -129,7 +129,27 @@ static const char schema_v2[] =
         "ALTER TABLE outgoing ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;"
         "CREATE INDEX outgoing_priority ON outgoing (priority DESC, id);";
 
+/* Version 3: the rules runner's state per contact (rules/engine.h struct rules_state as
+ * JSON, the next due time the index is rebuilt from) and the settled occurrence keys that
+ * make reminders idempotent (docs/engine.md). */
+static const char schema_v3[] =
+        "CREATE TABLE rules_state ("
+        " contact_id INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,"
+        " state TEXT NOT NULL CHECK (json_valid(state)),"
+        " next_due INTEGER NOT NULL,"
+        " rule_set TEXT NOT NULL DEFAULT ''"
+        ");"
+        "CREATE INDEX rules_state_due ON rules_state (next_due);"
+        "CREATE TABLE rules_settled ("
+        " contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+        " key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 95),"
+        " time INTEGER NOT NULL,"
+        " PRIMARY KEY (contact_id, key)"
+        ") WITHOUT ROWID;"
+        "CREATE INDEX outgoing_contact ON outgoing (contact_id, created);";
+
 const char *const store_migrations[STORE_SCHEMA_VERSION] = {
         schema_v1,
         schema_v2,
+        schema_v3,
 };

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION  2
+#define STORE_SCHEMA_VERSION  3
 #define STORE_BUSY_TIMEOUT_MS 5000 /* puentectl waits this long for the daemon's lock */
 #define STORE_ERRMSG_MAX      512
 #define STORE_TEXT_MAX        4096 /* UTF-8 bytes of a whole message (255 parts is more) */
@@ -350,3 +350,38 @@ int store_contact_list(struct store *s, store_contact_cb cb, void *userdata);
 
 /* -ENOENT when no contact has this study id. ret->fields is borrowed until the next call. */
 int store_contact_by_study_id(struct store *s, const char *study_id, struct store_contact *ret);
+
+/* ---- the rules runner's per-contact state (daemon/store-rules.c; schema version 3) ---- */
+
+#define STORE_RULES_KEY_MAX 96 /* an occurrence key (rules/engine.h), NUL included */
+
+/* The engine's state of a contact as the runner serializes it (JSON), its next due time and
+ * the content hash of the rule set that wrote it. */
+struct store_rules_state {
+        int64_t contact_id;
+        const char *state; /* JSON, borrowed until the next call */
+        int64_t next_due;
+        char rule_set[65];
+};
+
+/* Inserts or replaces a contact's state. -EINVAL: not JSON, or no such contact. */
+int store_rules_state_put(struct store *s, int64_t contact_id, const char *state_json,
+                          int64_t next_due, const char *rule_set);
+/* -ENOENT when the contact has none yet (not enrolled in the programme). */
+int store_rules_state_get(struct store *s, int64_t contact_id, struct store_rules_state *ret);
+
+/* Every (contact, next due) pair, for loading the next-due index at start. */
+typedef int (*store_rules_due_cb)(int64_t contact_id, int64_t next_due, void *userdata);
+int store_rules_due_list(struct store *s, store_rules_due_cb cb, void *userdata);
+
+/* Marks an occurrence key settled (sent or suppressed) at `time`. Returns 1 when it is new,
+ * 0 when it was settled already (idempotent: a crash between queueing and this call does not
+ * send twice if the runner calls it in the same transaction as the queueing). */
+int store_rules_settle(struct store *s, int64_t contact_id, const char *key, int64_t time);
+/* 1 settled, 0 not, or a negative errno. */
+int store_rules_is_settled(struct store *s, int64_t contact_id, const char *key);
+
+/* The creation times of messages queued to the contact after `since`, newest first, at most
+ * max of them (what the caps count). */
+int store_rules_recent_sends(struct store *s, int64_t contact_id, int64_t since, int64_t *times,
+                             size_t max, size_t *ret_n);
