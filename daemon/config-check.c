@@ -408,7 +408,7 @@ static void k_upload_backoff_max(struct key_ctx *k)
 
 static void k_upload_heartbeat_days(struct key_ctx *k)
 {
-        to_uint(k, 0, 365, &k->c->upload.heartbeat_days);
+        to_uint(k, 1, 365, &k->c->upload.heartbeat_days);
 }
 
 static void k_upload_disk_budget(struct key_ctx *k)

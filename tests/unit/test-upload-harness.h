@@ -99,16 +99,32 @@ static __attribute__((unused)) int h_setup(struct harness *h, const char *name)
 
 /* Appends n events of a simulated run: each type with its whitelisted keys, and keys that
  * must never pass (text, phone numbers), some of them smuggled into whitelisted keys. */
+static const char *const h_types[] = { "contact.enrolled", "reminder.due",     "sms.sent",
+                                       "sms.delivered",    "reply.classified", "contact.opted_out",
+                                       "modem.health",     "sms.undecodable",  "future.event" };
+#define H_TYPES (sizeof(h_types) / sizeof(h_types[0]))
+
+/* Event k of the run (0, 1 ...): its type, its contact (an index) and the contact's arm. */
+static __attribute__((unused)) const char *h_type_of(unsigned k)
+{
+        return h_types[k % H_TYPES];
+}
+
+static __attribute__((unused)) unsigned h_contact_of(unsigned k)
+{
+        return k % H_CONTACTS;
+}
+
+static __attribute__((unused)) const char *h_arm_of(unsigned contact)
+{
+        return contact % 2 ? "sms" : "control";
+}
+
 static __attribute__((unused)) int h_add_events(struct harness *h, unsigned n)
 {
-        static const char *const types[] = { "contact.enrolled", "reminder.due",
-                                             "sms.sent",         "sms.delivered",
-                                             "reply.classified", "contact.opted_out",
-                                             "modem.health",     "sms.undecodable",
-                                             "future.event" };
         for (unsigned i = 0; i < n; i++, h->events++) {
-                unsigned k = h->events, c = k % H_CONTACTS;
-                const char *type = types[k % (sizeof(types) / sizeof(types[0]))];
+                unsigned k = h->events, c = h_contact_of(k);
+                const char *type = h_type_of(k);
                 char json[512], phone[32];
                 snprintf(phone, sizeof(phone), H_PHONE_FMT, c + 1);
                 snprintf(json, sizeof(json),
@@ -117,7 +133,7 @@ static __attribute__((unused)) int h_add_events(struct harness *h, unsigned n)
                          "\"text\":\"%s\",\"phone\":\"%s\",\"reason\":\"%s\",\"pdu\":\"0791%s\","
                          "\"state\":\"ready\",\"signal\":%u,\"rule\":\"visit-reminder\","
                          "\"quiz\":%s}",
-                         c % 2 ? "sms" : "control", c % 3, k + 1, k % 4, H_SECRET_TXT, phone,
+                         h_arm_of(c), c % 3, k + 1, k % 4, H_SECRET_TXT, phone,
                          k % 5 ? "keyword-stop" : phone, phone + 1, k % 31,
                          k % 7 ? "1" : "5215512345678");
                 struct store_event ev = {

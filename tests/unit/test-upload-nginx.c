@@ -5,6 +5,7 @@
  * the body off, and a certificate from an unknown CA: each a clear status, nothing lost. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 
@@ -30,6 +31,61 @@ static void validate_with_schema(const struct harness *h, const char *prefix)
         snprintf(cmd, sizeof(cmd), "python3 %s/docs/central/validate.py %s/%s", src ? src : ".",
                  h->www, prefix);
         assert_int_equal(system(cmd), 0);
+}
+
+/* What docs/central/arms.sql must say about the first n events of the simulated run,
+ * worked out here from the run's definition, as CSV. */
+static void expected_arms(unsigned n, char *buf, size_t size)
+{
+        static const char *const arms[] = { "control", "sms" };
+        int off = snprintf(buf, size, "arm,enrolled,sent,delivered,replied,quiz_score,opted_out\n");
+        for (unsigned a = 0; a < 2; a++) {
+                unsigned char enrolled[H_CONTACTS] = { 0 }, replied[H_CONTACTS] = { 0 },
+                              out[H_CONTACTS] = { 0 };
+                unsigned n_enrolled = 0, sent = 0, delivered = 0, n_replied = 0, n_out = 0;
+                double score = 0;
+                unsigned scores = 0;
+                for (unsigned k = 0; k < n; k++) {
+                        unsigned c = h_contact_of(k);
+                        const char *t = h_type_of(k);
+                        if (strcmp(h_arm_of(c), arms[a]) != 0)
+                                continue;
+                        if (!strcmp(t, "contact.enrolled") && !enrolled[c]++)
+                                n_enrolled++;
+                        sent += !strcmp(t, "sms.sent");
+                        delivered += !strcmp(t, "sms.delivered");
+                        if (!strcmp(t, "reply.classified")) {
+                                n_replied += !replied[c]++;
+                                score += k % 4; /* as h_add_events writes it */
+                                scores++;
+                        }
+                        if (!strcmp(t, "contact.opted_out") && !out[c]++)
+                                n_out++;
+                }
+                char q[32];
+                snprintf(q, sizeof(q), "%.15g", round(score / scores * 1000) / 1000);
+                if (!strchr(q, '.'))
+                        strcat(q, ".0"); /* SQLite's ROUND gives a REAL, Python prints 2.0 */
+                off += snprintf(buf + off, size - (size_t)off, "%s,%u,%u,%u,%u,%s,%u\n", arms[a],
+                                n_enrolled, sent, delivered, n_replied, q, n_out);
+        }
+}
+
+/* Loads the uploaded batches with docs/central/load.py and runs docs/central/arms.sql. */
+static void check_central_query(const struct harness *h, const char *prefix, unsigned n)
+{
+        const char *src = getenv("PUENTE_SRC") ? getenv("PUENTE_SRC") : ".";
+        char cmd[2048], want[1024], got[1024] = "";
+        snprintf(cmd, sizeof(cmd),
+                 "python3 %s/docs/central/load.py %s/%s %s/central.sqlite %s/docs/central/arms.sql",
+                 src, h->www, prefix, h->dir, src);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t len = fread(got, 1, sizeof(got) - 1, p);
+        got[len] = '\0';
+        assert_int_equal(pclose(p), 0);
+        expected_arms(n, want, sizeof(want));
+        assert_string_equal(got, want);
 }
 
 static void test_ten_thousand_events(void **state)
@@ -58,6 +114,7 @@ static void test_ten_thousand_events(void **state)
         printf("# 10000 events: %zu bytes on the wire, %.1f bytes per event\n", bytes,
                (double)bytes / 10000);
         validate_with_schema(&h, "up/trial-a");
+        check_central_query(&h, "up/trial-a", 10000);
         upload_free(u);
         h_cleanup(&h);
 }

@@ -1,0 +1,28 @@
+-- Per arm of the trial: enrolled, messages sent and delivered, people who replied, mean quiz
+-- score, people who opted out. Runs unchanged on SQLite (3.38+), DuckDB and PostgreSQL over
+-- the table that docs/central.md loads:
+--   events(device TEXT, seq BIGINT, time BIGINT, clock_trusted BOOLEAN, type TEXT,
+--          subject TEXT, data JSON)          -- PostgreSQL: data JSONB
+-- A person is a subject (the pseudonym); boxes that share the deployment key give a person
+-- the same subject, so people who moved between clinics are counted once.
+WITH arms AS (
+    SELECT subject, MIN(data ->> 'arm') AS arm
+    FROM events
+    WHERE type = 'contact.enrolled' AND subject IS NOT NULL
+    GROUP BY subject
+)
+SELECT
+    a.arm,
+    COUNT(DISTINCT a.subject) AS enrolled,
+    COUNT(e.seq) FILTER (WHERE e.type = 'sms.sent') AS sent,
+    COUNT(e.seq) FILTER (WHERE e.type = 'sms.delivered') AS delivered,
+    COUNT(DISTINCT e.subject) FILTER (WHERE e.type = 'reply.classified') AS replied,
+    -- NUMERIC: PostgreSQL rounds only NUMERIC to digits
+    ROUND(CAST(AVG(CAST(e.data ->> 'score' AS DOUBLE PRECISION))
+               FILTER (WHERE e.type IN ('reply.classified', 'quiz.answer')) AS NUMERIC), 3)
+        AS quiz_score,
+    COUNT(DISTINCT e.subject) FILTER (WHERE e.type = 'contact.opted_out') AS opted_out
+FROM arms a
+LEFT JOIN events e ON e.subject = a.subject
+GROUP BY a.arm
+ORDER BY a.arm;
