@@ -49,6 +49,23 @@ static void row_of(sqlite3_stmt *st, struct store_contact *c)
 
 #define CONTACT_COLUMNS "id, study_id, phone, language, clinic, fields"
 
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what)
+{
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+
+        return rc == SQLITE_OK ? 0 : store_sqlfail(s, rc, what);
+}
+
+static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+        int rc = sqlite3_step(st), r = 0;
+
+        if (rc != SQLITE_DONE)
+                r = store_sqlfail(s, rc, what);
+        sqlite3_finalize(st);
+        return r;
+}
+
 int store_contact_list(struct store *s, store_contact_cb cb, void *userdata)
 {
         sqlite3_stmt *st;
@@ -102,23 +119,6 @@ int store_contact_by_study_id(struct store *s, const char *study_id, struct stor
 }
 
 /* ---- the rules runner's state ---- */
-
-static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what)
-{
-        int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
-
-        return rc == SQLITE_OK ? 0 : store_sqlfail(s, rc, what);
-}
-
-static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-        int rc = sqlite3_step(st), r = 0;
-
-        if (rc != SQLITE_DONE)
-                r = store_sqlfail(s, rc, what);
-        sqlite3_finalize(st);
-        return r;
-}
 
 int store_rules_state_put(struct store *s, int64_t contact_id, const char *state_json,
                           int64_t next_due, const char *rule_set)
@@ -242,6 +242,52 @@ int store_rules_recent_sends(struct store *s, int64_t contact_id, int64_t since,
                 times[n++] = sqlite3_column_int64(st, 0);
         if (rc != SQLITE_DONE && rc != SQLITE_ROW)
                 r = store_sqlfail(s, rc, "rules recent sends");
+        sqlite3_finalize(st);
+        if (r == 0)
+                *ret_n = n;
+        return r;
+}
+
+int store_contact_get(struct store *s, int64_t id, struct store_contact *ret)
+{
+        sqlite3_stmt *st;
+        int rc, r = prepare(s, "SELECT " CONTACT_COLUMNS " FROM contacts WHERE id = ?1", &st,
+                            "contact get");
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                struct store_contact c;
+
+                row_of(st, &c);
+                free(s->kept);
+                s->kept = c.fields ? strdup(c.fields) : NULL;
+                c.fields = s->kept;
+                *ret = c;
+        } else
+                r = rc == SQLITE_DONE ? -ENOENT : store_sqlfail(s, rc, "contact get");
+        sqlite3_finalize(st);
+        return r;
+}
+
+int store_rules_unenrolled(struct store *s, int64_t *ids, size_t max, size_t *ret_n)
+{
+        sqlite3_stmt *st;
+        size_t n = 0;
+        int rc, r = prepare(s,
+                            "SELECT id FROM contacts WHERE id NOT IN"
+                            " (SELECT contact_id FROM rules_state) ORDER BY id LIMIT ?1",
+                            &st, "rules unenrolled");
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (int64_t)max);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+                ids[n++] = sqlite3_column_int64(st, 0);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+                r = store_sqlfail(s, rc, "rules unenrolled");
         sqlite3_finalize(st);
         if (r == 0)
                 *ret_n = n;

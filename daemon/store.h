@@ -385,3 +385,8 @@ int store_rules_is_settled(struct store *s, int64_t contact_id, const char *key)
  * max of them (what the caps count). */
 int store_rules_recent_sends(struct store *s, int64_t contact_id, int64_t since, int64_t *times,
                              size_t max, size_t *ret_n);
+
+/* A contact by id; -ENOENT. ret->fields borrowed until the next call. */
+int store_contact_get(struct store *s, int64_t id, struct store_contact *ret);
+/* Ids of contacts that have no rules state yet (to enrol), in id order, at most max. */
+int store_rules_unenrolled(struct store *s, int64_t *ids, size_t max, size_t *ret_n);

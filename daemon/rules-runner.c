@@ -1,0 +1,311 @@
+/* daemon/rules-runner: the rule set's life in puented (load, reload, zones, trial secret),
+ * the next-due index and its timer, enrolment of new contacts. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-event.h>
+
+#include "daemon/config.h"
+#include "daemon/rules-files.h"
+#include "daemon/rules-runner-internal.h"
+#include "daemon/store.h"
+#include "rules/parse.h"
+#include "rules/tz.h"
+
+#define RUNNER_ENROL_MAX 64  /* new contacts enrolled per run */
+#define RUNNER_RETRY_S   300 /* a contact whose run failed is tried again after this */
+#define RUNNER_USEC      1000000ULL
+
+static int read_bytes(const char *path, uint8_t *buf, size_t max, size_t *ret_len)
+{
+        FILE *f = fopen(path, "rb");
+        size_t n;
+
+        if (!f)
+                return -errno;
+        n = fread(buf, 1, max, f);
+        fclose(f);
+        if (n == max)
+                return -EFBIG;
+        *ret_len = n;
+        return 0;
+}
+
+static struct rules_tz *load_zone(const char *name)
+{
+        static uint8_t buf[RULES_TZ_FILE_MAX];
+        const char *dir = getenv("TZDIR");
+        char path[512];
+        struct rules_tz *tz = NULL;
+        size_t n;
+
+        if (!name || strstr(name, ".."))
+                return NULL;
+        snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : RULES_FILES_ZONEINFO, name);
+        if (read_bytes(path, buf, sizeof(buf), &n) < 0 || rules_tz_parse(buf, n, &tz) < 0)
+                return NULL;
+        return tz;
+}
+
+static void drop_set(struct rules_runner *r)
+{
+        for (size_t i = 0; r->set && r->zones && i < r->set->n_clinics; i++)
+                rules_tz_free(r->zones[i]);
+        free(r->zones);
+        r->zones = NULL;
+        r->default_tz = rules_tz_free(r->default_tz);
+        r->sealed = rules_arms_sealed_free(r->sealed);
+        r->set = rules_free(r->set);
+        memset(r->secret, 0, sizeof(r->secret));
+        r->secret_len = 0;
+}
+
+static int index_add(int64_t contact_id, int64_t next_due, void *userdata)
+{
+        return rules_schedule_set(userdata, contact_id, next_due);
+}
+
+static void arm_timer(struct rules_runner *r, int64_t at);
+
+int rules_runner_reload(struct rules_runner *r, char *why, size_t size)
+{
+        const char *dir = r->opts.rules_dir ? r->opts.rules_dir : r->config->rules_directory;
+        struct rules_files files = { 0 };
+        struct rules_diags diags = { 0 };
+        struct rules_parse_opts popts = { .zone_exists = rules_files_zone_exists };
+        struct rules_runner next = { 0 };
+        struct rules_schedule *index = NULL;
+        const char *secret;
+        int e;
+
+        if (!dir || !*dir) {
+                snprintf(why, size, "no rules_directory configured");
+                return -ENOENT;
+        }
+        e = rules_files_read(dir, &files);
+        if (e < 0) {
+                snprintf(why, size, "%s", files.error);
+                return e;
+        }
+        e = rules_parse(files.src, files.n, &popts, &diags, &next.set);
+        if (e < 0) {
+                if (diags.n)
+                        rules_diag_format(&diags.v[0], why, size);
+                else
+                        snprintf(why, size, "%s: the rules cannot be loaded (%s)", dir,
+                                 strerror(-e));
+        }
+        rules_diags_free(&diags);
+        rules_files_free(&files);
+        if (e < 0)
+                return e;
+        next.zones = calloc(next.set->n_clinics + 1, sizeof(*next.zones));
+        next.default_tz = load_zone(next.set->settings.timezone);
+        for (size_t i = 0; next.zones && i < next.set->n_clinics; i++)
+                next.zones[i] = next.set->clinics[i].timezone
+                                        ? load_zone(next.set->clinics[i].timezone)
+                                        : NULL;
+        e = next.zones && next.default_tz ? 0 : -ENOENT;
+        if (e < 0)
+                snprintf(why, size, "time zone %s not found in the system zoneinfo",
+                         next.set->settings.timezone);
+        secret = r->opts.secret_file ? r->opts.secret_file : next.set->trial.secret_key_file;
+        if (e == 0 && next.set->trial.present && next.set->trial.sealed_list_file) {
+                static char list[RULES_TZ_FILE_MAX * 16];
+                size_t len;
+                unsigned line = 0;
+
+                e = read_bytes(next.set->trial.sealed_list_file, (uint8_t *)list, sizeof(list),
+                               &len);
+                if (e == 0)
+                        e = rules_arms_sealed_parse(next.set, list, len, &next.sealed, &line);
+                if (e < 0)
+                        snprintf(why, size, "%s:%u: sealed list unreadable or malformed",
+                                 next.set->trial.sealed_list_file, line);
+        } else if (e == 0 && next.set->trial.present) {
+                e = secret ? read_bytes(secret, next.secret, sizeof(next.secret), &next.secret_len)
+                           : -ENOENT;
+                if (e == 0 && next.secret_len < RULES_ARMS_SECRET_MIN)
+                        e = -EINVAL;
+                if (e < 0)
+                        snprintf(why, size, "%s: the trial's secret key: %s (at least %d bytes)",
+                                 secret ? secret : "(none)", strerror(-e), RULES_ARMS_SECRET_MIN);
+        }
+        index = e == 0 ? rules_schedule_new() : NULL;
+        if (e == 0 && !index)
+                e = -ENOMEM;
+        if (e == 0)
+                e = store_rules_due_list(r->store, index_add, index);
+        if (e < 0) {
+                rules_schedule_free(index);
+                drop_set(&next);
+                return e;
+        }
+        /* Swap: the new set runs from here; the old one is gone at once. */
+        drop_set(r);
+        r->set = next.set;
+        r->zones = next.zones;
+        r->default_tz = next.default_tz;
+        r->sealed = next.sealed;
+        memcpy(r->secret, next.secret, sizeof(r->secret));
+        r->secret_len = next.secret_len;
+        memset(next.secret, 0, sizeof(next.secret));
+        rules_schedule_free(r->index);
+        r->index = index;
+        r->env = (struct rules_engine_env){ .set = r->set,
+                                            .clinic_tz = (const struct rules_tz *const *)r->zones,
+                                            .default_tz = r->default_tz };
+        snprintf(r->status, sizeof(r->status), "rules %.12s: %zu contacts", r->set->hash_hex,
+                 rules_schedule_count(r->index));
+        arm_timer(r, 0);
+        return 0;
+}
+
+int rules_runner_new(sd_event *ev, struct store *store, const struct config *config,
+                     const struct rules_runner_opts *opts, struct rules_runner **ret)
+{
+        struct rules_runner *r = calloc(1, sizeof(*r));
+        char why[RULES_RUNNER_WHY_MAX - 32];
+
+        if (!r)
+                return -ENOMEM;
+        r->ev = ev ? sd_event_ref(ev) : NULL;
+        r->store = store;
+        r->config = config;
+        r->clock_trusted = true;
+        if (opts)
+                r->opts = *opts;
+        r->index = rules_schedule_new();
+        if (!r->index) {
+                rules_runner_free(r);
+                return -ENOMEM;
+        }
+        if (rules_runner_reload(r, why, sizeof(why)) < 0)
+                snprintf(r->status, sizeof(r->status), "no rules running: %s", why);
+        *ret = r;
+        return 0;
+}
+
+struct rules_runner *rules_runner_free(struct rules_runner *r)
+{
+        if (!r)
+                return NULL;
+        sd_event_source_disable_unref(r->timer);
+        sd_event_unref(r->ev);
+        drop_set(r);
+        rules_schedule_free(r->index);
+        free(r);
+        return NULL;
+}
+
+int rules_runner_run(struct rules_runner *r, int64_t now, unsigned max)
+{
+        int64_t ids[RUNNER_ENROL_MAX], id, due;
+        size_t n = 0;
+        unsigned done = 0;
+        int e;
+
+        if (!r->set || !r->clock_trusted)
+                return 0;
+        r->queued = false;
+        e = store_rules_unenrolled(r->store, ids, max < RUNNER_ENROL_MAX ? max : RUNNER_ENROL_MAX,
+                                   &n);
+        if (e < 0)
+                return e;
+        for (size_t i = 0; i < n; i++, done++) {
+                e = runner_contact(r, ids[i], NULL, now);
+                if (e < 0)
+                        return e;
+                if (store_rules_state_get(r->store, ids[i], &(struct store_rules_state){ 0 }) < 0)
+                        /* No start track applies (no due date): remember it as not running,
+                         * so the next run does not take it again. */
+                        store_rules_state_put(r->store, ids[i], "{}", INT64_MAX, r->set->hash_hex);
+        }
+        while (done < max && rules_schedule_pop_due(r->index, now, &id, &due) == 0) {
+                if (runner_contact(r, id, NULL, now) < 0)
+                        rules_schedule_set(r->index, id, now + RUNNER_RETRY_S);
+                done++;
+        }
+        if (r->queued && r->opts.on_queued)
+                r->opts.on_queued(r->opts.userdata);
+        return (int)done;
+}
+
+int rules_runner_inbound(struct rules_runner *r, int64_t contact_id, const char *text, int64_t now)
+{
+        int e;
+
+        if (!r->set)
+                return -ENOENT;
+        r->queued = false;
+        e = runner_contact(r, contact_id, text, now);
+        if (r->queued && r->opts.on_queued)
+                r->opts.on_queued(r->opts.userdata);
+        arm_timer(r, 0);
+        return e;
+}
+
+int64_t rules_runner_next_due(const struct rules_runner *r)
+{
+        int64_t due;
+
+        return rules_schedule_peek(r->index, &due, NULL) == 0 ? due : INT64_MAX;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct rules_runner *r = userdata;
+        int n;
+
+        (void)s;
+        (void)usec;
+        n = rules_runner_run(r, (int64_t)time(NULL), RULES_RUNNER_SLICE);
+        /* A full slice: more are due; come back at once after the loop's other work. */
+        arm_timer(r, n == RULES_RUNNER_SLICE ? 1 : 0);
+        return 0;
+}
+
+static void arm_timer(struct rules_runner *r, int64_t at)
+{
+        int64_t due = at ? at : rules_runner_next_due(r);
+        uint64_t usec;
+
+        if (!r->ev)
+                return;
+        if (due == INT64_MAX) {
+                if (r->timer)
+                        sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
+                return;
+        }
+        usec = due <= 0 ? 1 : (uint64_t)due * RUNNER_USEC;
+        if (!r->timer) {
+                if (sd_event_add_time(r->ev, &r->timer, CLOCK_REALTIME, usec, RUNNER_USEC, on_timer,
+                                      r) < 0)
+                        return;
+                sd_event_source_set_description(r->timer, "rules-runner");
+                return;
+        }
+        sd_event_source_set_time(r->timer, usec);
+        sd_event_source_set_enabled(r->timer, SD_EVENT_ONESHOT);
+}
+
+int rules_runner_kick(struct rules_runner *r)
+{
+        arm_timer(r, 1);
+        return 0;
+}
+
+void rules_runner_set_clock_trusted(struct rules_runner *r, bool trusted)
+{
+        r->clock_trusted = trusted;
+        if (trusted)
+                arm_timer(r, 1);
+}
+
+const char *rules_runner_status(const struct rules_runner *r)
+{
+        return r->status;
+}
