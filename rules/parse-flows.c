@@ -200,6 +200,9 @@ static void do_anchor(struct parse_ctx *x, void *sec, const char *path, struct r
                         r->anchor = (int)i;
                         return;
                 }
+        if (parse_declared_in_broken_file(x, "track", s) ||
+            parse_declared_in_broken_file(x, "field", s))
+                return;
         if (f >= 0)
                 parse_error_at(x, &l,
                                "anchor '%s' is not a date field; expected a date field "

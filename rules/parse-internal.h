@@ -182,5 +182,8 @@ enum parse_ref_kind { REF_TRACK, REF_QUIZ, REF_SLOT, REF_ARM };
 /* A reference to a named object: index or RULES_NONE (reported, with the names declared). */
 int parse_ref(struct parse_ctx *x, const struct rules_loc *loc, enum parse_ref_kind kind,
               const char *name);
+/* Whether a file that failed to parse (already reported) declares `kind name`: references
+ * to it are then not reported again. */
+bool parse_declared_in_broken_file(struct parse_ctx *x, const char *kind, const char *name);
 /* A string copied into the arena (NULL stays NULL). */
 const char *parse_dup(struct parse_ctx *x, const char *s);

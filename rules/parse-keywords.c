@@ -89,6 +89,15 @@ static void do_keyword(struct parse_ctx *x, void *sec, struct rules_keyword *k)
                 }
         do_args(x, sec, path, k);
         k->arms = parse_arms(x, sec, path, "arms");
+        if (k->action == RULES_KW_OPT_IN && cfgx_nlist(sec, "arms")) {
+                /* the arm is drawn at enrolment, after the opt-in keyword has run */
+                l = parse_loc(x, path, "arms", -1);
+                parse_error_at(x, &l,
+                               "opt_in keyword '%s' with arms; expected none (the arm "
+                               "is assigned when the keyword enrols)",
+                               k->name);
+                k->arms = rules_arms_all(x->set);
+        }
         if ((s = cfgx_str(sec, "set"))) {
                 l = parse_loc(x, path, "set", 0);
                 k->set_field = parse_field_ref(x, &l, s, RULES_FIELD_DATE, "date field");

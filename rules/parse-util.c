@@ -97,6 +97,23 @@ void parse_strings(struct parse_ctx *x, void *sec, const char *path, const char 
         ret->n = k;
 }
 
+/* Whether a file that failed to parse (and is already reported) declares `kind NAME`: then a
+ * reference to it elsewhere is not one more error for the technician to chase. */
+bool parse_declared_in_broken_file(struct parse_ctx *x, const char *kind, const char *name)
+{
+        for (size_t i = 0; name && i < x->n_files; i++) {
+                const struct scan *sc = &x->files[i].scan;
+
+                if (x->files[i].cfg)
+                        continue;
+                for (size_t k = 0; k < sc->n; k++)
+                        if (sc->e[k].kind == SCAN_SECTION && strcmp(sc->e[k].key, kind) == 0 &&
+                            strcmp(sc->e[k].title, name) == 0)
+                                return true;
+        }
+        return false;
+}
+
 static const char *ref_name(struct parse_ctx *x, enum parse_ref_kind kind, size_t i, size_t *n)
 {
         switch (kind) {
@@ -131,6 +148,8 @@ int parse_ref(struct parse_ctx *x, const struct rules_loc *loc, enum parse_ref_k
                 if (s && name && strcmp(s, name) == 0)
                         return (int)i;
         }
+        if (parse_declared_in_broken_file(x, what[kind], name))
+                return RULES_NONE;
         list[0] = '\0';
         for (size_t i = 0; i < n && len < sizeof(list); i++)
                 len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
@@ -181,6 +200,8 @@ int parse_field_ref(struct parse_ctx *x, const struct rules_loc *loc, const char
 
         if (f >= 0 && (type < 0 || x->fields[f].type == (enum rules_field_type)type))
                 return f;
+        if (f < 0 && parse_declared_in_broken_file(x, "field", name))
+                return RULES_NONE;
         list[0] = '\0';
         for (size_t i = 0; i < x->set->n_fields && len < sizeof(list); i++)
                 if (type < 0 || x->fields[i].type == (enum rules_field_type)type)

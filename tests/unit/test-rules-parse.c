@@ -558,6 +558,55 @@ static void test_cross_file_and_hash(void **state)
         rules_diags_free(&d);
 }
 
+/* A syntax error in one file is one error: what that file declares is not reported again as
+ * unknown where other files use it. */
+static void test_no_cascade(void **state)
+{
+        static const char broken_text[] = "track bebe {\n"
+                                          "    anchor = birth\n"
+                                          "    end = \"6 weeks\"\n"
+                                          "    max_duration = \"8 weeks\"\n"
+                                          "}\n"
+                                          "field perdida {\n"
+                                          "    type = date\n"
+                                          "}\n"
+                                          "quiz z {\n"
+                                          "    question q {\n"
+                                          "        text = = {\n"; /* the slip */
+        static const char user[] = "reminder r {\n"
+                                   "    track = bebe\n"
+                                   "    anchor = bebe\n"
+                                   "    offset = \"1 week\"\n"
+                                   "    quiz = z\n"
+                                   "}\n"
+                                   "keyword k {\n"
+                                   "    action = loss\n"
+                                   "    words = { PERDIDA }\n"
+                                   "    set = perdida\n"
+                                   "    track = bebe\n"
+                                   "    support_words = { SI }\n"
+                                   "    stop_words = { NO }\n"
+                                   "    reply {\n"
+                                   "        es = \"Lo sentimos.\"\n"
+                                   "    }\n"
+                                   "}\n";
+        const char *pairs[] = {
+                "a.conf", settings_text, "b.conf", broken_text, "c.conf", user, NULL
+        };
+        struct rules_diags d = { 0 };
+        struct rules_set *set = NULL;
+        char got[600];
+
+        (void)state;
+        assert_int_equal(parse_texts(pairs, &d, &set), -EBADMSG);
+        if (d.n_errors != 1)
+                dump(&d);
+        assert_int_equal(d.n_errors, 1);
+        diag_text(&d, 0, got, sizeof(got));
+        assert_string_equal(got, "b.conf:11:9: 'text' is a section; expected text { ... }");
+        rules_diags_free(&d);
+}
+
 static bool no_zones(void *userdata, const char *zone)
 {
         (void)userdata;
@@ -666,12 +715,19 @@ static void test_garbage(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_sample_loads),        cmocka_unit_test(test_demo_loads),
-                cmocka_unit_test(test_base_valid),          cmocka_unit_test(test_broken),
-                cmocka_unit_test(test_all_errors_at_once),  cmocka_unit_test(test_columns),
-                cmocka_unit_test(test_syntax_error),        cmocka_unit_test(test_no_settings),
-                cmocka_unit_test(test_cross_file_and_hash), cmocka_unit_test(test_zone_callback),
-                cmocka_unit_test(test_cost_warnings),       cmocka_unit_test(test_garbage),
+                cmocka_unit_test(test_sample_loads),
+                cmocka_unit_test(test_demo_loads),
+                cmocka_unit_test(test_base_valid),
+                cmocka_unit_test(test_broken),
+                cmocka_unit_test(test_all_errors_at_once),
+                cmocka_unit_test(test_columns),
+                cmocka_unit_test(test_syntax_error),
+                cmocka_unit_test(test_no_settings),
+                cmocka_unit_test(test_cross_file_and_hash),
+                cmocka_unit_test(test_no_cascade),
+                cmocka_unit_test(test_zone_callback),
+                cmocka_unit_test(test_cost_warnings),
+                cmocka_unit_test(test_garbage),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
