@@ -272,6 +272,19 @@ static int apply(struct rules_runner *r, struct loaded *l, int64_t now)
                 case RULES_ACT_FIELD_SET:
                         e = set_field(r, l, a->field, a->value, now);
                         break;
+                case RULES_ACT_OPTED_OUT: {
+                        unsigned n = 0;
+
+                        /* Before anything else goes out: what waits in the queue never will. */
+                        e = store_rules_withdraw_queued(r->store, l->c.id, &n);
+                        if (e == 0 && n > 0) {
+                                struct json_object *o = json_object_new_object();
+
+                                json_object_object_add(o, "messages", json_object_new_int((int)n));
+                                e = event(r, l->c.id, now, "withdrawn", o);
+                        }
+                        break;
+                }
                 default:
                         break;
                 }

@@ -293,3 +293,23 @@ int store_rules_unenrolled(struct store *s, int64_t *ids, size_t max, size_t *re
                 *ret_n = n;
         return r;
 }
+
+int store_rules_withdraw_queued(struct store *s, int64_t contact_id, unsigned *ret_n)
+{
+        sqlite3_stmt *st;
+        int r;
+
+        /* Parts cascade with their message (schema v1). A message with any part past "queued"
+         * is the sender's now: the exactly-once contract decides its fate, not us. */
+        r = prepare(s,
+                    "DELETE FROM outgoing WHERE contact_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
+                    " outgoing_parts p WHERE p.message_id = outgoing.id AND p.state <> 'queued')",
+                    &st, "withdraw queued");
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, contact_id);
+        r = step_done(s, st, "withdraw queued");
+        if (r == 0 && ret_n)
+                *ret_n = (unsigned)sqlite3_changes(s->db);
+        return r;
+}

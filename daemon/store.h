@@ -390,3 +390,7 @@ int store_rules_recent_sends(struct store *s, int64_t contact_id, int64_t since,
 int store_contact_get(struct store *s, int64_t id, struct store_contact *ret);
 /* Ids of contacts that have no rules state yet (to enrol), in id order, at most max. */
 int store_rules_unenrolled(struct store *s, int64_t *ids, size_t max, size_t *ret_n);
+
+/* Withdraws the contact's messages none of whose parts has left "queued" (an opt-out is
+ * honoured before any other message goes out). *ret_n (may be NULL) gets how many. */
+int store_rules_withdraw_queued(struct store *s, int64_t contact_id, unsigned *ret_n);

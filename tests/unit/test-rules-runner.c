@@ -151,6 +151,19 @@ static int events_cb(const struct store_event_row *ev, void *userdata)
         return 0;
 }
 
+static int withdrawn;
+
+static int withdrawn_cb(const struct store_event_row *ev, void *userdata)
+{
+        int n = 0;
+
+        (void)userdata;
+        if (strcmp(ev->type, "rules.withdrawn") == 0 &&
+            sscanf(ev->json, "{\"messages\":%d", &n) == 1)
+                withdrawn += n;
+        return 0;
+}
+
 static void run_until(struct rules_runner *r, int64_t from, int64_t to)
 {
         int64_t t = from;
@@ -209,11 +222,16 @@ static void test_runner_matches_drive(void **state)
         assert_true(rules_runner_run(r, to - 1, RULES_RUNNER_SLICE) >= 0);
         assert_int_equal(store_rules_recent_sends(s, s1, 0, times, 256, &n), 0);
         assert_int_equal(n, e.n);
-        /* Opt-out: the reply, then nothing more. */
+        /* Opt-out: no modem ran here, so every earlier message still waits in the queue:
+         * all withdrawn (logged); the opt-out's reply goes, then nothing more. */
         assert_int_equal(rules_runner_inbound(r, s1, "ALTO", to), 0);
         run_until(r, to, to + 30 * 86400);
         assert_int_equal(store_rules_recent_sends(s, s1, 0, times, 256, &n), 0);
-        assert_int_equal(n, e.n + 1);
+        assert_int_equal(n, 1);
+        assert_int_equal(times[0], to);
+        withdrawn = 0;
+        assert_true(store_events_after(s, 0, 100000, withdrawn_cb, NULL) >= 0);
+        assert_int_equal(withdrawn, (int)e.n);
         /* A broken reload keeps the running set. */
         {
                 struct rules_runner_opts bad = { .rules_dir = "/nonexistent",

@@ -118,6 +118,24 @@ static void test_state_and_keys(void **state)
         assert_int_equal(times[1], 1100);
         assert_int_equal(store_rules_recent_sends(s, b, 0, times, 4, &n), 0);
         assert_int_equal(n, 0);
+        /* Withdrawn: every still-queued message of the contact, none of another's. */
+        {
+                struct store_outgoing_new m = { .recipient = "+525512345679",
+                                                .contact_id = b,
+                                                .text = "hola",
+                                                .encoding = STORE_ENC_GSM7,
+                                                .part_count = 1 };
+                unsigned w = 0;
+                int64_t id;
+
+                assert_int_equal(store_queue_message(s, &m, 1500, &id), 0);
+                assert_int_equal(store_rules_withdraw_queued(s, a, &w), 0);
+                assert_int_equal(w, 3);
+                assert_int_equal(store_rules_recent_sends(s, a, 0, times, 4, &n), 0);
+                assert_int_equal(n, 0);
+                assert_int_equal(store_rules_recent_sends(s, b, 0, times, 4, &n), 0);
+                assert_int_equal(n, 1);
+        }
         store_close(s);
 }
 
