@@ -648,6 +648,7 @@ void upload_status(struct upload *u, struct upload_status *ret)
                           ret->backlog_bytes * 100 >= u->cfg.disk_budget * UPLOAD_BUDGET_NEAR_PCT);
         int64_t since = u->last_ok ? u->last_ok : u->started;
         ret->days_since_ok = now > since ? (unsigned)((now - since) / 86400) : 0;
+        memcpy(ret->device, u->cutter.device, sizeof(ret->device));
         ret->heartbeat_due = ret->enabled && u->cfg.heartbeat_days &&
                              ret->days_since_ok >= u->cfg.heartbeat_days;
 }
@@ -684,6 +685,32 @@ void upload_status_line(const struct upload_status *st, int64_t now, char *buf, 
                                             : "; disk budget nearly reached");
         if (n >= 0 && (size_t)n < size && st->last_error[0])
                 snprintf(buf + n, size - (size_t)n, "; last error: %s", st->last_error);
+}
+
+void upload_heartbeat_text(const struct upload_status *st, char buf[static UPLOAD_HEARTBEAT_MAX])
+{
+        char text[512];
+        size_t n;
+
+        snprintf(text, sizeof(text),
+                 "PUENTE %s: no upload for %u d; waiting %" PRId64 " events (%" PRIu64
+                 " batches) of %" PRId64 "; disk %s%s%s",
+                 st->device, st->days_since_ok, st->backlog_events, st->backlog_batches,
+                 st->events_total,
+                 st->disk_full   ? "FULL"
+                 : st->disk_near ? "nearly full"
+                                 : "ok",
+                 st->last_error[0] ? "; last error: " : "", st->last_error);
+        /* GSM-7 holds ASCII's printable characters but these few as escapes or not at all */
+        for (char *p = text; *p; p++)
+                if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e ||
+                    strchr("[]{}\\^~|`", *p))
+                        *p = ' ';
+        n = strlen(text);
+        if (n > UPLOAD_HEARTBEAT_MAX - 1)
+                n = UPLOAD_HEARTBEAT_MAX - 1;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
 }
 
 void upload_config_from(const struct config *c, struct upload_config *ret)

@@ -87,10 +87,11 @@ struct upload_status {
         uint64_t backlog_batches;           /* cut and not confirmed */
         int64_t backlog_events;             /* events not yet confirmed (cut or not) */
         uint64_t backlog_bytes;             /* batch files waiting */
-        bool disk_near;         /* backlog_bytes >= UPLOAD_BUDGET_NEAR_PCT of the budget */
-        bool disk_full;         /* cutting stopped: events wait in the store, none dropped */
-        bool heartbeat_due;     /* no upload for heartbeat_days: the daemon may SMS */
-        unsigned days_since_ok; /* whole days since last_ok (or since start, if never) */
+        bool disk_near;                /* backlog_bytes >= UPLOAD_BUDGET_NEAR_PCT of the budget */
+        bool disk_full;                /* cutting stopped: events wait in the store, none dropped */
+        bool heartbeat_due;            /* no upload for heartbeat_days: the daemon may SMS */
+        unsigned days_since_ok;        /* whole days since last_ok (or since start, if never) */
+        char device[BATCH_DEVICE_MAX]; /* the id the batches carry */
 };
 
 struct upload;
@@ -109,6 +110,14 @@ void upload_status(struct upload *u, struct upload_status *ret);
 /* One line for STATUS= and puentectl status: "upload: last 3 min ago, backlog 2 batches
  * (1800 events); last error: server answered 500". */
 void upload_status_line(const struct upload_status *st, int64_t now, char *buf, size_t size);
+
+#define UPLOAD_HEARTBEAT_MAX 161 /* one GSM-7 SMS (160 characters) and the NUL */
+
+/* The heartbeat SMS for the central number when st->heartbeat_due (the daemon sends it at
+ * most once a day): ASCII only, so one GSM-7 part, cut to 160 characters:
+ * "PUENTE clinic-07: no upload for 4 d; waiting 1234 events (3 batches) of 56789; disk ok;
+ * last error: server answered 500 (server error)". */
+void upload_heartbeat_text(const struct upload_status *st, char buf[static UPLOAD_HEARTBEAT_MAX]);
 
 /* Whether nothing is left to send: every event is in a confirmed batch (for tests, and the
  * daemon's stop, which does not wait for it). */

@@ -181,6 +181,30 @@ static void test_bad_device_and_key(void **state)
         h_cleanup(&h);
 }
 
+static void test_heartbeat_text(void **state)
+{
+        struct upload_status st = { .enabled = true,
+                                    .days_since_ok = 4,
+                                    .backlog_events = 1234,
+                                    .backlog_batches = 3,
+                                    .events_total = 56789 };
+        char buf[UPLOAD_HEARTBEAT_MAX];
+
+        snprintf(st.device, sizeof(st.device), "clinic-07");
+        upload_heartbeat_text(&st, buf);
+        assert_string_equal(buf, "PUENTE clinic-07: no upload for 4 d; waiting 1234 events (3 "
+                                 "batches) of 56789; disk ok");
+        st.disk_near = true;
+        snprintf(st.last_error, sizeof(st.last_error),
+                 "server certificate not trusted: SSL certificate problem: unable to get local "
+                 "issuer certificate [\xc3\xa9]");
+        upload_heartbeat_text(&st, buf);
+        assert_int_equal(strlen(buf), 160); /* one SMS */
+        assert_non_null(strstr(buf, "; disk nearly full; last error: server certificate"));
+        for (const char *p = buf; *p; p++)
+                assert_true(*p >= 0x20 && *p <= 0x7e && *p != '[');
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -188,6 +212,7 @@ int main(void)
                 cmocka_unit_test(test_recut_after_crash),
                 cmocka_unit_test(test_budget_lock_and_bad_settings),
                 cmocka_unit_test(test_bad_device_and_key),
+                cmocka_unit_test(test_heartbeat_text),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,6 +111,9 @@ static void test_ten_thousand_events(void **state)
         assert_int_equal(st.backlog_bytes, 0); /* confirmed batches are removed */
         assert_string_equal(st.last_error, "");
         assert_true(st.last_ok > 0);
+        assert_string_equal(st.device, H_DEVICE);
+        assert_false(st.heartbeat_due);
+        assert_int_equal(st.days_since_ok, 0);
         printf("# 10000 events: %zu bytes on the wire, %.1f bytes per event\n", bytes,
                (double)bytes / 10000);
         validate_with_schema(&h, "up/trial-a");
