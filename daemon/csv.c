@@ -18,6 +18,9 @@ struct reader {
 };
 
 static int fail(struct csv_error *e, unsigned line, unsigned col, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static int fail(struct csv_error *e, unsigned line, unsigned col, const char *fmt, ...)
 {
         va_list ap;
 
