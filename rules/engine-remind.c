@@ -296,6 +296,12 @@ static int one_reminder(struct engine_ctx *x, int ri)
                 struct occurrence o, next;
                 bool pre;
 
+                if (x->res->n_actions + RULES_ENGINE_RESERVE_ACTIONS > RULES_ENGINE_ACTIONS_MAX ||
+                    x->res->pool_used + RULES_ENGINE_RESERVE_POOL > RULES_ENGINE_POOL) {
+                        x->res->truncated = true; /* the caller runs us again at once */
+                        return -ENOBUFS;
+                }
+
                 make_key(r, anchor, (int)k, key);
                 if (opportunity(x, r, day, INT64_MIN, &o) < 0) {
                         /* Quiet hours cover the window on every allowed day. */

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "rules/rules.h"
+#include "rules/template.h"
 #include "rules/tz.h"
 
 #define RULES_ENGINE_ACTIONS_MAX   48    /* one call's actions; more: next_due = now */
@@ -41,6 +42,10 @@
 #define RULES_ENGINE_MIN_GRACE     5     /* minutes: a tick a little late is not a miss */
 #define RULES_ENGINE_WEEK          (7 * RULES_DAY_SECONDS)
 #define RULES_ENGINE_LOOKBACK_DAYS 8 /* a window plus a weekday shift */
+/* Room kept free before each occurrence so that one occurrence's actions (reminder, quiz
+ * start, intro, question) always fit whole: a state change never goes without its event. */
+#define RULES_ENGINE_RESERVE_ACTIONS 8
+#define RULES_ENGINE_RESERVE_POOL    (2 * RULES_TEMPLATE_OUT_MAX) /* two texts at their longest */
 
 /* What the edge supplies once per rule set: time zones, parsed from zoneinfo. */
 struct rules_engine_env {

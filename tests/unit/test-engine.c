@@ -360,6 +360,40 @@ static void test_date_changes(void **state)
         fx_free(x);
 }
 
+/* More due at once than one result holds: the engine stops between occurrences, says so
+ * (truncated, due again now) and the next call goes on; every occurrence is settled once. */
+static void test_truncation(void **state)
+{
+        struct fx *x = fx_new();
+        struct rules_drive *d;
+        struct rules_result *res = calloc(1, sizeof(*res));
+        struct rules_contact c = { 0 };
+        struct rules_state st;
+        int64_t at;
+        (void)state;
+        x->reminders[FX_R_MOTIV].every_days = 1; /* daily, days 70..170 */
+        x->reminders[FX_R_MOTIV].to_days = 170;
+        x->reminders[FX_R_MOTIV].days = 0x7f;
+        x->values[RULES_F_EDD] = "2026-08-01";       /* day zero 2025-10-25: day 70 = 2026-01-03 */
+        at = fx_local(x->tz[0], 2026, 4, 20, 12, 0); /* day 177: all 101 are past */
+        assert_int_equal(rules_engine_enrol(&x->env, x->values, 0, at, &st), 0);
+        c.values = x->values;
+        c.state = st;
+        assert_int_equal(rules_engine_tick(&x->env, &c, at, res), 0);
+        assert_true(res->truncated);
+        assert_int_equal(res->next_due, at);
+        assert_true(res->n_actions <= RULES_ENGINE_ACTIONS_MAX);
+        assert_int_equal(res->state.settled_until, 0); /* not advanced: more to settle */
+        /* Through the drive: all of them, each once. */
+        assert_int_equal(rules_drive_new(&x->env, x->values, 0, at, &d), 0);
+        assert_true(rules_drive_run(d, at + 60, NULL, 0, fx_record, x) > 2);
+        assert_int_equal(fx_count(x, RULES_ACT_SUPPRESSED, FX_R_MOTIV), 101);
+        assert_int_equal(distinct_keys(x, RULES_ACT_SUPPRESSED, FX_R_MOTIV), 101);
+        rules_drive_free(d);
+        free(res);
+        fx_free(x);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -372,6 +406,7 @@ int main(void)
                 cmocka_unit_test(test_caps),
                 cmocka_unit_test(test_downtime_grace),
                 cmocka_unit_test(test_date_changes),
+                cmocka_unit_test(test_truncation),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
