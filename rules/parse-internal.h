@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rules/arena.h"
 #include "rules/parse.h"
@@ -38,6 +39,10 @@ struct scan_entry {
 struct scan {
         struct scan_entry *e;
         size_t n, cap;
+        /* (kind, path, key, title, index) -> the first such entry: lookups and duplicate
+         * checks in constant time (a programme of thousands of keys loads in milliseconds) */
+        int32_t *index; /* entry numbers, -1 empty; index_size slots, a power of two */
+        size_t index_size;
         unsigned stop_line, stop_column; /* where the syntax broke; 0 when it did not */
         size_t unclosed;       /* 1 + the entry of a section still open at the end; 0 if none */
         const char *open_what; /* "string" or "comment" left open at the end, or NULL */

@@ -242,6 +242,74 @@ static int add(struct scan *s, enum scan_kind kind, const char *path, const stru
         return 0;
 }
 
+/* FNV-1a over the fields that identify an entry. */
+static uint64_t entry_hash(enum scan_kind kind, const char *path, const char *key,
+                           const char *title, unsigned index)
+{
+        uint64_t h = 1469598103934665603ULL;
+        const char *parts[] = { path, key, title };
+
+        h = (h ^ (uint64_t)kind) * 1099511628211ULL;
+        h = (h ^ (uint64_t)index) * 1099511628211ULL;
+        for (size_t i = 0; i < 3; i++) {
+                for (const char *p = parts[i]; *p; p++)
+                        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+                h = (h ^ 0xff) * 1099511628211ULL; /* "ab","c" differs from "a","bc" */
+        }
+        return h;
+}
+
+static bool entry_is(const struct scan_entry *e, enum scan_kind kind, const char *path,
+                     const char *key, const char *title, unsigned index)
+{
+        return e->kind == kind && e->index == index && strcmp(e->key, key) == 0 &&
+               strcmp(e->path, path) == 0 && strcmp(e->title, title) == 0;
+}
+
+/* The first entry like this one, or NULL. */
+static const struct scan_entry *scan_find(const struct scan *s, enum scan_kind kind,
+                                          const char *path, const char *key, const char *title,
+                                          unsigned index)
+{
+        size_t mask = s->index_size - 1;
+
+        if (!s->index_size)
+                return NULL;
+        for (size_t i = entry_hash(kind, path, key, title, index) & mask;; i = (i + 1) & mask) {
+                int32_t k = s->index[i];
+
+                if (k < 0)
+                        return NULL;
+                if (entry_is(&s->e[k], kind, path, key, title, index))
+                        return &s->e[k];
+        }
+}
+
+static int build_index(struct scan *s)
+{
+        size_t size = 16;
+
+        while (size < 2 * s->n)
+                size *= 2;
+        s->index = malloc(size * sizeof(*s->index));
+        if (!s->index)
+                return -ENOMEM;
+        memset(s->index, 0xff, size * sizeof(*s->index));
+        s->index_size = size;
+        for (size_t n = 0; n < s->n; n++) {
+                const struct scan_entry *e = &s->e[n];
+                size_t i = entry_hash(e->kind, e->path, e->key, e->title, e->index) & (size - 1);
+
+                for (; s->index[i] >= 0; i = (i + 1) & (size - 1))
+                        if (entry_is(&s->e[s->index[i]], e->kind, e->path, e->key, e->title,
+                                     e->index))
+                                break; /* keep the first */
+                if (s->index[i] < 0)
+                        s->index[i] = (int32_t)n;
+        }
+        return 0;
+}
+
 int scan_file(const char *text, size_t len, struct scan *ret)
 {
         struct lexer l = { .s = text, .len = len, .line = 1 };
@@ -310,6 +378,8 @@ int scan_file(const char *text, size_t len, struct scan *ret)
                                s.e[s.n - 1].title);
                 opened[++depth] = s.n - 1;
         }
+        if (r == 0)
+                r = build_index(&s);
         if (r < 0) {
                 scan_free(&s);
                 return r;
@@ -332,24 +402,30 @@ int scan_file(const char *text, size_t len, struct scan *ret)
 void scan_free(struct scan *s)
 {
         free(s->e);
+        free(s->index);
         s->e = NULL;
-        s->n = s->cap = 0;
+        s->index = NULL;
+        s->n = s->cap = s->index_size = 0;
 }
 
+/* The section whose own path is `path` ("reminder:semana/variant:control"). */
 static const struct scan_entry *find_section(const struct scan *s, const char *path)
 {
-        char self[PARSE_PATH_MAX];
+        char parent[PARSE_PATH_MAX], key[PARSE_KEY_MAX], title[PARSE_KEY_MAX];
+        const char *slash = strrchr(path, '/'), *last = slash ? slash + 1 : path;
+        const char *colon = strchr(last, ':');
+        size_t plen = slash ? (size_t)(slash - path) : 0;
+        size_t klen = colon ? (size_t)(colon - last) : strlen(last);
 
-        for (size_t i = s->n; i-- > 0;) {
-                const struct scan_entry *e = &s->e[i];
-
-                if (e->kind != SCAN_SECTION)
-                        continue;
-                scan_path_join(self, sizeof(self), e->path, e->key, e->title);
-                if (strcmp(self, path) == 0)
-                        return e;
-        }
-        return NULL;
+        if (plen >= sizeof(parent) || klen >= sizeof(key) ||
+            (colon && strlen(colon + 1) >= sizeof(title)))
+                return NULL;
+        memcpy(parent, path, plen);
+        parent[plen] = '\0';
+        memcpy(key, last, klen);
+        key[klen] = '\0';
+        snprintf(title, sizeof(title), "%s", colon ? colon + 1 : "");
+        return scan_find(s, SCAN_SECTION, parent, key, title, 0);
 }
 
 struct rules_loc parse_loc(struct parse_ctx *x, const char *path, const char *key, int index)
@@ -363,14 +439,7 @@ struct rules_loc parse_loc(struct parse_ctx *x, const char *path, const char *ke
         if (key) {
                 enum scan_kind kind = index >= 0 ? SCAN_VALUE : SCAN_KEY;
 
-                for (size_t i = s->n; i-- > 0 && !hit;) {
-                        const struct scan_entry *e = &s->e[i];
-
-                        if (e->kind == kind && strcmp(e->key, key) == 0 &&
-                            strcmp(e->path, path) == 0 &&
-                            (kind != SCAN_VALUE || e->index == (unsigned)index))
-                                hit = e;
-                }
+                hit = scan_find(s, kind, path, key, "", index >= 0 ? (unsigned)index : 0);
                 if (!hit && index >= 0)
                         return parse_loc(x, path, key, -1);
         }
@@ -528,25 +597,21 @@ unsigned parse_check_schema(struct parse_ctx *x, struct parse_file *f)
                         continue;
                 }
                 /* the same key or section twice in one section: an editing slip */
-                for (size_t j = 0; j < i; j++) {
-                        const struct scan_entry *p = &f->scan.e[j];
+                const struct scan_entry *p =
+                        scan_find(&f->scan, e->kind, e->path, e->key, e->title, e->index);
 
-                        if (p->kind != e->kind || strcmp(p->path, e->path) != 0 ||
-                            strcmp(p->key, e->key) != 0 || strcmp(p->title, e->title) != 0)
-                                continue;
-                        if (e->kind == SCAN_SECTION && *e->title)
-                                parse_error_at(x, &loc, "duplicate %s '%s' (first at line %u)",
-                                               e->key, e->title, p->line);
-                        else if (e->kind == SCAN_SECTION)
-                                parse_error_at(x, &loc,
-                                               "section '%s' given twice (first at line %u)",
-                                               e->key, p->line);
-                        else
-                                parse_error_at(x, &loc, "'%s' given twice (first at line %u)",
-                                               e->key, p->line);
-                        errors++;
-                        break;
-                }
+                if (!p || p == e)
+                        continue;
+                if (e->kind == SCAN_SECTION && *e->title)
+                        parse_error_at(x, &loc, "duplicate %s '%s' (first at line %u)", e->key,
+                                       e->title, p->line);
+                else if (e->kind == SCAN_SECTION)
+                        parse_error_at(x, &loc, "section '%s' given twice (first at line %u)",
+                                       e->key, p->line);
+                else
+                        parse_error_at(x, &loc, "'%s' given twice (first at line %u)", e->key,
+                                       p->line);
+                errors++;
         }
         return errors;
 }

@@ -334,6 +334,8 @@ static const struct broken_case broken[] = {
         { "unterminated-string.conf",
           "broken/unterminated-string.conf:5:14: string not closed; expected its quote before "
           "the end of the file" },
+        { "duplicate-key.conf",
+          "broken/duplicate-key.conf:5:5: 'offset' given twice (first at line 3)" },
         { "repeat-missing-to.conf",
           "broken/repeat-missing-to.conf:1:1: repeating reminder 'semanal_bebe' needs every, "
           "from and to; missing to" },
