@@ -308,6 +308,26 @@ static char *read_file(const char *path, size_t *ret_len)
         return buf;
 }
 
+/* After contacts changed: the runner recomputes them (due now), the change is logged, and
+ * the daemon is woken to look. */
+static void after_change(struct ctl_env *env, const struct store_contact_import *rows, size_t n,
+                         const char *event)
+{
+        int64_t now = time(NULL);
+        char json[64];
+
+        for (size_t i = 0; i < n; i++) {
+                struct store_contact c;
+
+                if (store_contact_by_study_id(env->store, rows[i].study_id, &c) == 0)
+                        store_rules_touch(env->store, c.id, now);
+        }
+        snprintf(json, sizeof(json), "{\"contacts\":%zu}", n);
+        store_event_append(env->store,
+                           &(struct store_event){ .time = now, .type = event, .json = json }, NULL);
+        ctl_wake(env->config);
+}
+
 static int cmd_import(struct ctl_env *env, const char *path, const char *rules_dir)
 {
         struct importer im = { .cmd = "contacts import", .path = path, .config = env->config };
@@ -345,6 +365,7 @@ static int cmd_import(struct ctl_env *env, const char *path, const char *rules_d
         }
         printf("%zu contacts imported from %s%s\n", im.n_rows, path,
                set ? "" : " (no rules loaded: fields checked by name only)");
+        after_change(env, im.rows, im.n_rows, "contacts.imported");
         ret = CTL_EXIT_OK;
 out:
         free(buf);
@@ -510,6 +531,32 @@ static int cmd_set(struct ctl_env *env, const char *study_id, int n, char **kv,
         r = store_contact_upsert(env->store, study_id, phone, language, clinic,
                                  json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
                                  time(NULL), &id);
+        if (r == 0) {
+                /* Logged without values: the fields' names, and whether the number changed
+                 * (the study id stays; the evaluation follows it). */
+                struct json_object *ev = json_object_new_object(), *names = json_object_new_array();
+
+                for (int i = 0; i < n; i++) {
+                        const char *eq = strchr(kv[i], '=');
+
+                        if (eq)
+                                json_object_array_add(names, json_object_new_string_len(
+                                                                     kv[i], (int)(eq - kv[i])));
+                }
+                json_object_object_add(ev, "fields", names);
+                json_object_object_add(ev, "number_changed",
+                                       json_object_new_boolean(strcmp(phone, c.phone) != 0));
+                store_rules_touch(env->store, id, time(NULL));
+                store_event_append(env->store,
+                                   &(struct store_event){ .time = time(NULL),
+                                                          .type = "contact.changed",
+                                                          .contact_id = id,
+                                                          .json = json_object_to_json_string_ext(
+                                                                  ev, JSON_C_TO_STRING_PLAIN) },
+                                   NULL);
+                json_object_put(ev);
+                ctl_wake(env->config);
+        }
         if (r < 0) {
                 ctl_fail(CTL_EXIT_FAIL, im.cmd, "%s",
                          r == -EEXIST ? "that phone belongs to another contact"

@@ -294,8 +294,18 @@ static void arm_timer(struct rules_runner *r, int64_t at)
 
 int rules_runner_kick(struct rules_runner *r)
 {
+        struct rules_schedule *index = rules_schedule_new();
+        int e = index ? store_rules_due_list(r->store, index_add, index) : -ENOMEM;
+
+        /* puentectl contacts import / set moved some contacts' due times in the store (and
+         * new contacts wait to be enrolled): take the store's view. */
+        if (e == 0) {
+                rules_schedule_free(r->index);
+                r->index = index;
+        } else
+                rules_schedule_free(index);
         arm_timer(r, 1);
-        return 0;
+        return e;
 }
 
 void rules_runner_set_clock_trusted(struct rules_runner *r, bool trusted)

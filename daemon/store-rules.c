@@ -313,3 +313,18 @@ int store_rules_withdraw_queued(struct store *s, int64_t contact_id, unsigned *r
                 *ret_n = (unsigned)sqlite3_changes(s->db);
         return r;
 }
+
+int store_rules_touch(struct store *s, int64_t contact_id, int64_t now)
+{
+        sqlite3_stmt *st;
+        int r = prepare(s,
+                        "UPDATE rules_state SET next_due = MIN(next_due, ?2)"
+                        " WHERE contact_id = ?1",
+                        &st, "rules touch");
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, contact_id);
+        sqlite3_bind_int64(st, 2, now);
+        return step_done(s, st, "rules touch");
+}

@@ -394,3 +394,7 @@ int store_rules_unenrolled(struct store *s, int64_t *ids, size_t max, size_t *re
 /* Withdraws the contact's messages none of whose parts has left "queued" (an opt-out is
  * honoured before any other message goes out). *ret_n (may be NULL) gets how many. */
 int store_rules_withdraw_queued(struct store *s, int64_t contact_id, unsigned *ret_n);
+
+/* Makes an enrolled contact due at `now` at the latest (its fields changed at the clinic: the
+ * runner recomputes what is unsent). No-op for a contact without rules state. */
+int store_rules_touch(struct store *s, int64_t contact_id, int64_t now);

@@ -137,6 +137,17 @@ static void test_import_header_mistakes(void **state)
         assert_non_null(strstr(err, ":1: the header must name the columns study_id and phone"));
 }
 
+static int changed;
+
+static int changed_cb(const struct store_event_row *ev, void *userdata)
+{
+        (void)userdata;
+        changed += strcmp(ev->type, "contact.changed") == 0 &&
+                   strcmp(ev->json, "{\"fields\":[\"appointment\",\"name\",\"horario\"],"
+                                    "\"number_changed\":false}") == 0;
+        return 0;
+}
+
 static void test_import_export_set(void **state)
 {
         char *imp[] = { "contacts", "import", csv, NULL };
@@ -166,6 +177,18 @@ static void test_import_export_set(void **state)
         assert_int_equal(run(2, exp), 0);
         assert_non_null(
                 strstr(out, "S2,+525512345679,es,CS-MERIDA,2026-03-20,2026-06-15,tarde,\n"));
+        {
+                struct store *st = NULL;
+                char e[STORE_ERRMSG_MAX];
+
+                assert_int_equal(
+                        store_open(db, &(struct store_options){ .leave_sending = true }, &st, e),
+                        0);
+                changed = 0;
+                assert_true(store_events_after(st, 0, 1000, changed_cb, NULL) >= 0);
+                assert_int_equal(changed, 1);
+                store_close(st);
+        }
         assert_int_equal(run(5, bad), 1);
         assert_non_null(strstr(err, "edd: 'mañana' is not a date"));
         assert_non_null(strstr(err, "arm never changes"));

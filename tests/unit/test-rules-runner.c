@@ -222,6 +222,12 @@ static void test_runner_matches_drive(void **state)
         assert_true(rules_runner_run(r, to - 1, RULES_RUNNER_SLICE) >= 0);
         assert_int_equal(store_rules_recent_sends(s, s1, 0, times, 256, &n), 0);
         assert_int_equal(n, e.n);
+        /* The clinic changed S3's fields (puentectl contacts set touches it and wakes us):
+         * after a kick it is due at once. */
+        assert_true(rules_runner_next_due(r) > to);
+        assert_int_equal(store_rules_touch(s, s3, to), 0);
+        assert_int_equal(rules_runner_kick(r), 0);
+        assert_int_equal(rules_runner_next_due(r), to);
         /* Opt-out: no modem ran here, so every earlier message still waits in the queue:
          * all withdrawn (logged); the opt-out's reply goes, then nothing more. */
         assert_int_equal(rules_runner_inbound(r, s1, "ALTO", to), 0);

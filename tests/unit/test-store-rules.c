@@ -94,6 +94,16 @@ static void test_state_and_keys(void **state)
         assert_int_equal(store_rules_due_list(s, collect_due, sum), 0);
         assert_int_equal(sum[0], 2);
         assert_int_equal(sum[1], a * 1000 + 6000 + b * 1000 + 7000);
+        /* touch: due at the latest now, never later than it was */
+        assert_int_equal(store_rules_touch(s, a, 5500), 0);
+        assert_int_equal(store_rules_state_get(s, a, &st), 0);
+        assert_int_equal(st.next_due, 5500);
+        assert_int_equal(store_rules_touch(s, a, 9000), 0);
+        assert_int_equal(store_rules_state_get(s, a, &st), 0);
+        assert_int_equal(st.next_due, 5500);
+        sum[0] = sum[1] = 0;
+        assert_int_equal(store_rules_due_list(s, collect_due, sum), 0);
+        assert_int_equal(sum[1], a * 1000 + 5500 + b * 1000 + 7000);
         /* keys */
         assert_int_equal(store_rules_is_settled(s, a, "semanal#3"), 0);
         assert_int_equal(store_rules_settle(s, a, "semanal#3", 100), 1);
