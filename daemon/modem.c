@@ -216,7 +216,7 @@ static void modem_unplugged(struct modem *md, const char *why)
                 log_modem(LOG_WARNING, md->name, "%s: unplugged (%s)", md->path, why);
         modem_close_port(md);
         md->life = MODEM_LIFE_UNPLUGGED;
-        snprintf(md->health, sizeof(md->health), "unplugged: %s", why);
+        snprintf(md->health, sizeof(md->health), "unplugged: %.100s", why);
         modem_mirror(md);
         arm_retry(md, MODEM_REOPEN_MS);
 }
