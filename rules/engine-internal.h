@@ -3,6 +3,8 @@
 
 #include "rules/engine.h"
 
+#define ENGINE_DATE_CACHE 32 /* date fields remembered parsed in one call */
+
 /* The local frame of one contact: its zone and the set. */
 struct engine_ctx {
         const struct rules_engine_env *env;
@@ -12,6 +14,9 @@ struct engine_ctx {
         struct rules_result *res;
         int64_t now;
         unsigned sent_now; /* sends queued by this call, for the caps */
+        /* Parsed date fields, keyed by the value's address (a FIELD_SET gives a new one). */
+        const char *date_of[ENGINE_DATE_CACHE];
+        int64_t date_days[ENGINE_DATE_CACHE];
         int64_t sent_at[RULES_ENGINE_ACTIONS_MAX];
 };
 

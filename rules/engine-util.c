@@ -77,10 +77,23 @@ const char *engine_value(const struct engine_ctx *x, int f)
 
 int engine_date(const struct engine_ctx *x, int f, int64_t *ret_days)
 {
+        struct engine_ctx *mx = (struct engine_ctx *)x; /* the cache only */
         const char *v = engine_value(x, f);
+        int64_t d;
 
-        if (!v || rules_date_parse(v, ret_days) < 0)
+        if (!v)
                 return -ENOENT;
+        if (f < ENGINE_DATE_CACHE && mx->date_of[f] == v) {
+                *ret_days = mx->date_days[f];
+                return 0;
+        }
+        if (rules_date_parse(v, &d) < 0)
+                return -ENOENT;
+        if (f < ENGINE_DATE_CACHE) {
+                mx->date_of[f] = v;
+                mx->date_days[f] = d;
+        }
+        *ret_days = d;
         return 0;
 }
 

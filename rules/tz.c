@@ -482,6 +482,10 @@ int64_t rules_tz_to_utc(const struct rules_tz *tz, int64_t local)
         /* Offsets a day either side; zones change offset at most once in a day. */
         int32_t ob = rules_tz_offset(tz, local - RULES_DAY_SECONDS);
         int32_t oa = rules_tz_offset(tz, local + RULES_DAY_SECONDS);
+
+        /* The same offset a day either side: no transition near, the common case. */
+        if (ob == oa && rules_tz_offset(tz, local - ob) == ob)
+                return local - ob;
         int64_t tb = local - ob, ta = local - oa;
         bool vb = rules_tz_offset(tz, tb) == ob, va = rules_tz_offset(tz, ta) == oa;
 
