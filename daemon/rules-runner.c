@@ -70,6 +70,25 @@ static int index_add(int64_t contact_id, int64_t next_due, void *userdata)
 
 static void arm_timer(struct rules_runner *r, int64_t at);
 
+static void update_status(struct rules_runner *r)
+{
+        int64_t due = rules_runner_next_due(r);
+        char when[32] = "none";
+
+        if (due != INT64_MAX) {
+                int64_t day = rules_floor_div(due, RULES_DAY_SECONDS);
+                char date[11];
+
+                rules_date_format(day, date);
+                snprintf(when, sizeof(when), "%s %02d:%02d UTC", date,
+                         (int)(due - day * RULES_DAY_SECONDS) / 3600,
+                         (int)(due - day * RULES_DAY_SECONDS) / 60 % 60);
+        }
+        snprintf(r->status, sizeof(r->status), "rules %.12s: %zu contacts scheduled, next due %s%s",
+                 r->set->hash_hex, rules_schedule_count(r->index), when,
+                 r->clock_trusted ? "" : " (held: the clock is not trusted yet)");
+}
+
 int rules_runner_reload(struct rules_runner *r, char *why, size_t size)
 {
         const char *dir = r->opts.rules_dir ? r->opts.rules_dir : r->config->rules_directory;
@@ -158,8 +177,20 @@ int rules_runner_reload(struct rules_runner *r, char *why, size_t size)
         r->env = (struct rules_engine_env){ .set = r->set,
                                             .clinic_tz = (const struct rules_tz *const *)r->zones,
                                             .default_tz = r->default_tz };
-        snprintf(r->status, sizeof(r->status), "rules %.12s: %zu contacts", r->set->hash_hex,
-                 rules_schedule_count(r->index));
+        update_status(r);
+        {
+                /* Every later event names this hash; this one says when it began to run. */
+                char json[128];
+                int64_t now = (int64_t)time(NULL);
+
+                snprintf(json, sizeof(json), "{\"rule_set\":\"%s\"}", r->set->hash_hex);
+                store_event_append(r->store,
+                                   &(struct store_event){ .time = now,
+                                                          .clock_trusted = r->clock_trusted,
+                                                          .type = "rules.loaded",
+                                                          .json = json },
+                                   NULL);
+        }
         arm_timer(r, 0);
         return 0;
 }
@@ -231,6 +262,7 @@ int rules_runner_run(struct rules_runner *r, int64_t now, unsigned max)
         }
         if (r->queued && r->opts.on_queued)
                 r->opts.on_queued(r->opts.userdata);
+        update_status(r);
         return (int)done;
 }
 
@@ -311,6 +343,8 @@ int rules_runner_kick(struct rules_runner *r)
 void rules_runner_set_clock_trusted(struct rules_runner *r, bool trusted)
 {
         r->clock_trusted = trusted;
+        if (r->set)
+                update_status(r);
         if (trusted)
                 arm_timer(r, 1);
 }
