@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <json-c/json.h>
 
@@ -397,5 +398,76 @@ int runner_contact(struct rules_runner *r, int64_t contact_id, const char *text,
 out:
         free(json);
         loaded_free(&l);
+        return e;
+}
+
+/* ---- a new participant writes first ---- */
+
+#define STUDY_ID_BYTES 8 /* 16 hex digits: random, what the evaluation sees */
+
+int runner_unknown(struct rules_runner *r, const char *phone, const char *text, int64_t now,
+                   int64_t *ret_id)
+{
+        const struct rules_set *set = r->set;
+        const char **values = calloc(set->n_fields, sizeof(*values));
+        struct rules_contact c = { 0 };
+        struct json_object *fields = json_object_new_object();
+        bool opt_in = false;
+        uint8_t rnd[STUDY_ID_BYTES];
+        char study_id[2 * STUDY_ID_BYTES + 1];
+        int64_t id = 0;
+        int e;
+
+        if (!values || !fields) {
+                free(values);
+                json_object_put(fields);
+                return -ENOMEM;
+        }
+        values[RULES_F_PHONE] = phone;
+        values[RULES_F_LANGUAGE] = set->settings.default_language;
+        c.values = values;
+        c.state = (struct rules_state){ .arm = 0,
+                                        .track = RULES_NONE,
+                                        .loss_keyword = RULES_NONE,
+                                        .quiz = RULES_NONE,
+                                        .question = RULES_NONE };
+        e = rules_engine_inbound(&r->env, &c, text, strlen(text), now, &r->res);
+        for (size_t i = 0; e == 0 && i < r->res.n_actions; i++) {
+                const struct rules_action *a = &r->res.actions[i];
+
+                if (a->kind == RULES_ACT_KEYWORD &&
+                    set->keywords[a->keyword].action == RULES_KW_OPT_IN)
+                        opt_in = true;
+                if (a->kind == RULES_ACT_FIELD_SET && a->value)
+                        json_object_object_add(fields, set->fields[a->field].name,
+                                               json_object_new_string(a->value));
+        }
+        if (e == 0 && !opt_in)
+                e = -ENOENT;
+        if (e == 0 && getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+                e = -EIO;
+        if (e == 0) {
+                for (size_t i = 0; i < sizeof(rnd); i++)
+                        snprintf(study_id + 2 * i, 3, "%02x", rnd[i]);
+                e = store_contact_upsert(
+                        r->store, study_id, phone, set->settings.default_language, NULL,
+                        json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN), now, &id);
+        }
+        /* The welcome the engine rendered for the keyword goes to the new contact. */
+        for (size_t i = 0; e == 0 && i < r->res.n_actions; i++)
+                if (r->res.actions[i].kind == RULES_ACT_REPLY)
+                        e = queue(r, phone, id, r->res.actions[i].text, RUNNER_PRIORITY_REPLY, now);
+        if (e == 0) {
+                struct json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "category", json_object_new_string("opt_in"));
+                e = event(r, id, now, "inbound_received", o);
+        }
+        if (e == 0)
+                e = runner_contact(r, id, NULL, now); /* enrolment: arm, track, first tick */
+        free(values);
+        json_object_put(fields);
+        if (e == 0)
+                *ret_id = id;
         return e;
 }

@@ -36,3 +36,7 @@ struct rules_runner {
  * inbound message when text is not NULL. Stores the result, logs the events, updates the
  * index. */
 int runner_contact(struct rules_runner *r, int64_t contact_id, const char *text, int64_t now);
+
+/* An opt-in from an unknown number: the new contact's id, -ENOENT when it is none. */
+int runner_unknown(struct rules_runner *r, const char *phone, const char *text, int64_t now,
+                   int64_t *ret_id);

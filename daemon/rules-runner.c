@@ -280,6 +280,24 @@ int rules_runner_inbound(struct rules_runner *r, int64_t contact_id, const char 
         return e;
 }
 
+int rules_runner_inbound_unknown(struct rules_runner *r, const char *phone, const char *text,
+                                 int64_t now, int64_t *ret_contact_id)
+{
+        int64_t id = 0;
+        int e;
+
+        if (!r->set || !phone || !text)
+                return -ENOENT;
+        r->queued = false;
+        e = runner_unknown(r, phone, text, now, &id);
+        if (r->queued && r->opts.on_queued)
+                r->opts.on_queued(r->opts.userdata);
+        arm_timer(r, 0);
+        if (e == 0 && ret_contact_id)
+                *ret_contact_id = id;
+        return e;
+}
+
 int64_t rules_runner_next_due(const struct rules_runner *r)
 {
         int64_t due;

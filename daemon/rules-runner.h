@@ -53,6 +53,12 @@ int rules_runner_run(struct rules_runner *r, int64_t now, unsigned max);
 /* A message from contact_id received at `now`. 0, -ENOENT (no rules or not enrolled). */
 int rules_runner_inbound(struct rules_runner *r, int64_t contact_id, const char *text, int64_t now);
 
+/* A message from a number that is no contact: when it is an opt-in keyword with what the
+ * start track needs (ALTA 15/03/2026), the sender is enrolled as a new contact with a random
+ * study id, and *ret_contact_id (may be NULL) gets its id. -ENOENT: not an opt-in, not ours. */
+int rules_runner_inbound_unknown(struct rules_runner *r, const char *phone, const char *text,
+                                 int64_t now, int64_t *ret_contact_id);
+
 /* Re-reads who is due (new contacts, changed dates) and runs at once. */
 int rules_runner_kick(struct rules_runner *r);
 

@@ -222,6 +222,26 @@ static void test_runner_matches_drive(void **state)
         assert_true(rules_runner_run(r, to - 1, RULES_RUNNER_SLICE) >= 0);
         assert_int_equal(store_rules_recent_sends(s, s1, 0, times, 256, &n), 0);
         assert_int_equal(n, e.n);
+        /* A new participant writes first: enrolled from the keyword's date; a stranger's
+         * "hola" is not ours. */
+        {
+                int64_t nid = 0;
+                struct store_contact nc;
+
+                assert_int_equal(rules_runner_inbound_unknown(r, "+525599999999", "hola", to, &nid),
+                                 -ENOENT);
+                assert_int_equal(rules_runner_inbound_unknown(r, "+525599999999", "Alta 15/06/2026",
+                                                              to, &nid),
+                                 0);
+                assert_int_equal(store_contact_get(s, nid, &nc), 0);
+                assert_string_equal(nc.fields, "{\"edd\":\"2026-06-15\"}");
+                assert_int_equal(strlen(nc.study_id), 16);
+                assert_int_equal(store_rules_state_get(s, nid, &(struct store_rules_state){ 0 }),
+                                 0);
+                n_events[0] = n_events[1] = 0;
+                assert_true(store_events_after(s, 0, 100000, events_cb, NULL) >= 0);
+                assert_int_equal(n_events[0], 3); /* S1, S3 and the newcomer */
+        }
         /* The clinic changed S3's fields (puentectl contacts set touches it and wakes us):
          * after a kick it is due at once. */
         assert_true(rules_runner_next_due(r) > to);
