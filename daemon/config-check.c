@@ -535,6 +535,21 @@ static void k_clinic_manager(struct key_ctx *k)
         to_phone(k, k->v[0], k->x->clinic->manager);
 }
 
+/* "HH:MM", 24-hour local time. */
+static void k_clinic_summary(struct key_ctx *k)
+{
+        const char *v = k->v[0];
+        unsigned h, m;
+        char end;
+
+        if (strlen(v) != 5 || sscanf(v, "%2u:%2u%c", &h, &m, &end) != 2 || h > 23 || m > 59 ||
+            !all_digits((char[]){ v[0], v[1], v[3], v[4], 0 }, 4, 4)) {
+                KERR(k, "'%s' is not a time of day; expected HH:MM such as \"19:00\"", v);
+                return;
+        }
+        k->x->clinic->summary_minute = (int)(h * 60 + m);
+}
+
 static const struct {
         const char *section, *key;
         void (*fn)(struct key_ctx *k);
@@ -585,6 +600,7 @@ static const struct {
         { "", "staff_replies_per_hour", k_staff_replies },
         { "clinic", "staff", k_clinic_staff },
         { "clinic", "manager", k_clinic_manager },
+        { "clinic", "summary", k_clinic_summary },
 };
 
 void config_check_key(struct config_ctx *x, struct config *c, const char *key,
@@ -679,6 +695,7 @@ static void begin_clinic(struct config_ctx *x, struct config *c, const char *tit
         x->clinic = &c->clinics[c->n_clinics++];
         memset(x->clinic, 0, sizeof(*x->clinic));
         copy(x->clinic->name, sizeof(x->clinic->name), title);
+        x->clinic->summary_minute = -1;
         x->clinic->line = line;
 }
 
@@ -689,6 +706,12 @@ void config_check_section(struct config_ctx *x, struct config *c, const char *se
 
         x->section = section;
         x->title = title;
+        if (x->clinic && x->clinic->summary_minute >= 0 && !x->clinic->manager[0] &&
+            !config_scan_line(x->scan, "clinic", x->title, "manager"))
+                config_error(x, config_scan_line(x->scan, "clinic", x->title, "summary"),
+                             "clinic \"%s\": summary: no manager to send it to; expected "
+                             "manager = \"+525512345678\"",
+                             x->title);
         x->modem = NULL;
         x->pin = NULL;
         x->clinic = NULL;
@@ -758,6 +781,12 @@ void config_check_end_section(struct config_ctx *x, struct config *c)
                 config_error(x, x->clinic->line,
                              "clinic \"%s\": no staff; expected staff = { \"+525512345678\" } "
                              "or manager = \"+525512345678\"",
+                             x->title);
+        if (x->clinic && x->clinic->summary_minute >= 0 && !x->clinic->manager[0] &&
+            !config_scan_line(x->scan, "clinic", x->title, "manager"))
+                config_error(x, config_scan_line(x->scan, "clinic", x->title, "summary"),
+                             "clinic \"%s\": summary: no manager to send it to; expected "
+                             "manager = \"+525512345678\"",
                              x->title);
         x->modem = NULL;
         x->pin = NULL;

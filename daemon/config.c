@@ -33,7 +33,7 @@ static cfg_opt_t upload_opts[] = {
         STR("batch_events"), STR("batch_interval"), STR("timeout"),        STR("backoff_max"),
         STR("hours"),        STR("disk_budget_mb"), STR("heartbeat_days"), CFG_END(),
 };
-static cfg_opt_t clinic_opts[] = { LIST("staff"), STR("manager"), CFG_END() };
+static cfg_opt_t clinic_opts[] = { LIST("staff"), STR("manager"), STR("summary"), CFG_END() };
 
 static cfg_opt_t root_opts[] = {
         STR("database"),

@@ -141,6 +141,7 @@ struct config_clinic {
         char staff[CONFIG_STAFF_MAX][CONFIG_PHONE_MAX]; /* E.164, normalized when read */
         unsigned n_staff;
         char manager[CONFIG_PHONE_MAX]; /* E.164 or ""; the manager is staff too */
+        int summary_minute; /* daily summary to the manager at this local minute; -1 none */
         unsigned line;
 };
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "at/pdu.h"
@@ -274,6 +275,46 @@ static int handle(struct staff *s, struct store *store, const struct config *c,
         return d.action == STAFF_REPLY;
 }
 
+/* The daily summaries that are due, by the box's local time. */
+static int send_summaries(struct store *store, const struct config *c, int64_t now)
+{
+        time_t t = (time_t)now;
+        struct tm tm;
+        int queued = 0;
+
+        if (!localtime_r(&t, &tm))
+                return 0;
+        uint32_t today =
+                (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+        for (unsigned i = 0; i < c->n_clinics; i++) {
+                const struct config_clinic *cl = &c->clinics[i];
+                char key[sizeof(STAFF_SETTING_SUMMARY) + CONFIG_CLINIC_NAME_MAX], buf[32];
+                char text[STAFF_REPLY_MAX];
+                struct staff_status st;
+                uint32_t last = 0;
+                int r;
+
+                snprintf(key, sizeof(key), "%s%s", STAFF_SETTING_SUMMARY, cl->name);
+                if (store_setting_get(store, key, buf, sizeof(buf)) == 0)
+                        last = (uint32_t)strtoul(buf, NULL, 10);
+                if (!cl->manager[0] || !staff_summary_due(cl->summary_minute,
+                                                          tm.tm_hour * 60 + tm.tm_min, today, last))
+                        continue;
+                if ((r = staff_status_gather(store, c, now, &st)) < 0 ||
+                    (r = staff_format_summary(&st, text, sizeof(text))) < 0 ||
+                    (r = queue_reply(store, cl->manager, text, now)) < 0)
+                        return r;
+                snprintf(buf, sizeof(buf), "%" PRIu32, today);
+                if ((r = store_setting_set(store, key, buf)) < 0)
+                        return r;
+                log_fields(LOG_INFO, (const char *const[]){ "SENDER", cl->manager, NULL },
+                           "daily summary of clinic %s queued for its manager %s", cl->name,
+                           cl->manager);
+                queued++;
+        }
+        return queued;
+}
+
 int staff_process(struct staff *s, struct store *store, const struct config *c, int64_t now)
 {
         struct collect *col = calloc(1, sizeof(*col));
@@ -294,10 +335,7 @@ int staff_process(struct staff *s, struct store *store, const struct config *c, 
                 r = store_setting_set(store, STAFF_SETTING_CURSOR, buf);
                 goto out;
         }
-        if (col->n == 0)
-                goto out;
-        r = staff_status_gather(store, c, now, &st);
-        if (r < 0)
+        if (col->n > 0 && (r = staff_status_gather(store, c, now, &st)) < 0)
                 goto out;
         /* the listing is newest first: answer in arrival order */
         for (unsigned i = col->n; i-- > 0;) {
@@ -310,6 +348,8 @@ int staff_process(struct staff *s, struct store *store, const struct config *c, 
                 if (r < 0)
                         break;
         }
+        if (r >= 0 && (r = send_summaries(store, c, now)) > 0)
+                replies += r;
 out:
         if (r < 0)
                 log_error("staff commands: %s", store_errmsg(store));

@@ -180,7 +180,8 @@ static bool compose(char *buf, const char *base, const char (*probs)[STAFF_REPLY
         return add(buf, ".");
 }
 
-int staff_format_status(const struct staff_status *st, enum staff_lang lang, char *buf, size_t size)
+static int format_status(const struct staff_status *st, enum staff_lang lang, const char *head,
+                         char *buf, size_t size)
 {
         bool es = lang == STAFF_LANG_ES;
         char age[32], base[STAFF_REPLY_MAX] = "", probs[STAFF_PROB_COUNT][STAFF_REPLY_MAX];
@@ -188,8 +189,8 @@ int staff_format_status(const struct staff_status *st, enum staff_lang lang, cha
 
         if (size < STAFF_REPLY_MAX)
                 return -ENOBUFS;
-        add(base, es ? "Puente: modems %u/%u listos" : "Puente: modems %u/%u ready",
-            st->modems_ready, st->modems);
+        add(base, es ? "%s modems %u/%u listos" : "%s modems %u/%u ready", head, st->modems_ready,
+            st->modems);
         if (st->bars >= 0)
                 add(base, es ? ", señal %d/4" : ", signal %d/4", st->bars);
         add(base, es ? ", hoy %u enviados, %u en cola" : ", %u sent today, %u queued",
@@ -211,6 +212,21 @@ int staff_format_status(const struct staff_status *st, enum staff_lang lang, cha
                         return 0;
         snprintf(buf, STAFF_REPLY_MAX, "%s", base); /* not reached: "+9 mas" always fits */
         return 0;
+}
+
+int staff_format_status(const struct staff_status *st, enum staff_lang lang, char *buf, size_t size)
+{
+        return format_status(st, lang, "Puente:", buf, size);
+}
+
+int staff_format_summary(const struct staff_status *st, char *buf, size_t size)
+{
+        return format_status(st, STAFF_LANG_ES, "Puente resumen:", buf, size);
+}
+
+bool staff_summary_due(int summary_minute, int local_minute, uint32_t today, uint32_t last_day)
+{
+        return summary_minute >= 0 && local_minute >= summary_minute && last_day < today;
 }
 
 static void reply_help(char *buf, enum staff_lang lang)

@@ -35,6 +35,7 @@
 #define STAFF_PRIORITY          500  /* replies go before reminders (priority 0) */
 #define STAFF_UPLOAD_LATE_S     (2 * 24 * 3600)       /* "upload overdue" after two days */
 #define STAFF_SETTING_CURSOR    "staff.last_incoming" /* last incoming id looked at */
+#define STAFF_SETTING_SUMMARY   "staff.summary."      /* + clinic name: local day of the last one */
 
 enum staff_command {
         STAFF_CMD_NONE, /* not a command */
@@ -85,6 +86,16 @@ struct staff_status {
  * -ENOBUFS when size is below STAFF_REPLY_MAX. */
 int staff_format_status(const struct staff_status *st, enum staff_lang lang, char *buf,
                         size_t size);
+
+/* The daily summary for a clinic's manager: the ESTADO text headed "Puente resumen:", in
+ * Spanish, in one SMS. Same returns. */
+int staff_format_summary(const struct staff_status *st, char *buf, size_t size);
+
+/* Whether a clinic's daily summary is due: the local time (minute of the day, 0..1439) has
+ * reached summary_minute (-1: never) and none was sent on `today` (local YYYYMMDD);
+ * last_day is the local day of the last one (0 never). A box switched on after the hour
+ * sends that day's summary at once; one switched on the next day sends one, not two. */
+bool staff_summary_due(int summary_minute, int local_minute, uint32_t today, uint32_t last_day);
 
 struct staff_throttle {
         struct {
@@ -141,8 +152,9 @@ struct staff *staff_free(struct staff *s);
  * texts are never answered), answers those from staff (replies queued like `puentectl send`:
  * number normalized, priority STAFF_PRIORITY, encoded at send time by the bank; the message
  * marked handled), logs the ignored and the throttled. Messages older than
- * STAFF_REPLY_MAX_AGE_S are not answered. Returns the number of replies queued, or a negative
- * errno from the store (logged). */
+ * STAFF_REPLY_MAX_AGE_S are not answered. Then queues the daily summaries that are due (local
+ * time of the box). Returns the number of messages queued, or a negative errno from the
+ * store (logged). */
 int staff_process(struct staff *s, struct store *store, const struct config *c, int64_t now);
 
 /* Fills *ret from the store (the daemon.status snapshot, part counts, the last upload) and

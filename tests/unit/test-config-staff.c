@@ -44,6 +44,7 @@ static void test_clinics(void **state)
                                     "clinic norte {\n"
                                     "  staff = { \"55 1234 5678\", \"+52 1 55 8765 4321\" }\n"
                                     "  manager = \"044 55 1111 2222\"\n"
+                                    "  summary = \"19:30\"\n"
                                     "}\n"
                                     "clinic \"Centro de Salud Sur\" {\n"
                                     "  manager = \"+502 2345 6789\"\n"
@@ -58,6 +59,8 @@ static void test_clinics(void **state)
         assert_string_equal(c->clinics[0].staff[1], "+525587654321");
         assert_string_equal(c->clinics[0].manager, "+525511112222");
         assert_int_equal(c->clinics[0].line, 3);
+        assert_int_equal(c->clinics[0].summary_minute, 19 * 60 + 30);
+        assert_int_equal(c->clinics[1].summary_minute, -1);
         assert_string_equal(c->clinics[1].name, "Centro de Salud Sur");
         assert_int_equal(c->clinics[1].n_staff, 0);
         assert_string_equal(c->clinics[1].manager, "+50223456789");
@@ -101,7 +104,17 @@ static const struct {
         { "replies zero", "staff_replies_per_hour = 0\n",
           "t.conf:1: staff_replies_per_hour: 0 is out of range; expected 1..60" },
         { "unknown key", "clinic norte {\n  phones = { \"5512345678\" }\n}\n",
-          "t.conf:2: unknown key 'phones' in clinic; expected one of: staff, manager" },
+          "t.conf:2: unknown key 'phones' in clinic; expected one of: staff, manager, summary" },
+        { "summary hour", "clinic norte {\n  manager = \"5512345678\"\n  summary = \"25:00\"\n}\n",
+          "t.conf:3: clinic \"norte\": summary: '25:00' is not a time of day; expected HH:MM "
+          "such as \"19:00\"" },
+        { "summary pm", "clinic norte {\n  manager = \"5512345678\"\n  summary = 7pm\n}\n",
+          "t.conf:3: clinic \"norte\": summary: '7pm' is not a time of day; expected HH:MM "
+          "such as \"19:00\"" },
+        { "summary without manager",
+          "clinic norte {\n  staff = { \"5512345678\" }\n  summary = \"19:00\"\n}\n",
+          "t.conf:3: clinic \"norte\": summary: no manager to send it to; expected manager = "
+          "\"+525512345678\"" },
 };
 
 static void test_bad(void **state)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -171,6 +172,11 @@ static void test_status_always_one_sms(void **state)
                                 staff_format_status(&st, (enum staff_lang)lang, buf, sizeof(buf)),
                                 0);
                         assert_one_gsm_sms(buf);
+                        assert_int_equal(staff_format_summary(&st, buf, sizeof(buf)), 0);
+                        assert_one_gsm_sms(buf);
+                        assert_int_equal(
+                                staff_format_status(&st, (enum staff_lang)lang, buf, sizeof(buf)),
+                                0);
                         /* the most urgent problem is always told in words */
                         if (p & STAFF_PROB_NO_MODEM)
                                 assert_non_null(strstr(buf, lang ? "no modem connected"
@@ -274,6 +280,29 @@ static void test_decide_throttled(void **state)
         }
         assert_int_equal(staff_decide(c, &t, "+525512345678", "ESTADO", NULL, T0, &d), -EINVAL);
         config_free(c);
+}
+
+static const struct {
+        int summary_minute, local_minute;
+        uint32_t today, last_day;
+        bool due;
+} summaries[] = {
+        { -1, 1439, 20260921, 0, false },                    /* no summary configured */
+        { 19 * 60, 18 * 60 + 59, 20260921, 0, false },       /* not yet */
+        { 19 * 60, 19 * 60, 20260921, 0, true },             /* on the minute, never sent */
+        { 19 * 60, 22 * 60, 20260921, 20260920, true },      /* switched on after the hour */
+        { 19 * 60, 19 * 60 + 1, 20260921, 20260921, false }, /* sent today already */
+        { 0, 0, 20261001, 20260930, true },                  /* midnight, next month */
+        { 19 * 60, 8 * 60, 20260922, 20260920, false },      /* a day missed: wait for 19:00 */
+};
+
+static void test_summary_due(void **state)
+{
+        for (size_t i = 0; i < sizeof(summaries) / sizeof(summaries[0]); i++)
+                if (staff_summary_due(summaries[i].summary_minute, summaries[i].local_minute,
+                                      summaries[i].today,
+                                      summaries[i].last_day) != summaries[i].due)
+                        fail_msg("case %zu", i);
 }
 
 /* ---- the edge, against a real store ---- */
@@ -447,6 +476,35 @@ static void test_process_throttle(void **state)
         assert_int_equal(store_outbox_list(f->s, 20, outbox_cb, &o), 5);
 }
 
+/* The manager's daily summary, by the box's local time (UTC here). */
+static void test_process_summary(void **state)
+{
+        struct fixture *f = *state;
+        struct config_diag d;
+        struct config *c = NULL;
+        struct outbox o = { 0 };
+        const int64_t day = 1790017140; /* 2026-09-21 18:59 UTC */
+        char buf[32];
+
+        assert_int_equal(config_parse_text("clinic norte {\n  manager = \"5511112222\"\n"
+                                           "  summary = \"19:00\"\n}\n",
+                                           "t.conf", &c, &d),
+                         0);
+        assert_int_equal(staff_process(f->staff, f->s, c, day), 0);      /* 18:59 */
+        assert_int_equal(staff_process(f->staff, f->s, c, day + 60), 1); /* 19:00 */
+        assert_int_equal(staff_process(f->staff, f->s, c, day + 600), 0);
+        assert_int_equal(store_setting_get(f->s, STAFF_SETTING_SUMMARY "norte", buf, sizeof(buf)),
+                         0);
+        assert_string_equal(buf, "20260921");
+        assert_int_equal(staff_process(f->staff, f->s, c, day + 86400), 0);      /* 18:59 */
+        assert_int_equal(staff_process(f->staff, f->s, c, day + 86400 + 60), 1); /* next day */
+        assert_int_equal(store_outbox_list(f->s, 10, outbox_cb, &o), 2);
+        assert_string_equal(o.to[0], "+525511112222");
+        assert_memory_equal(o.text[0], "Puente resumen: modems 0/0 listos",
+                            strlen("Puente resumen: modems 0/0 listos"));
+        config_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -457,10 +515,14 @@ int main(void)
                 cmocka_unit_test(test_status_always_one_sms),
                 cmocka_unit_test(test_decide),
                 cmocka_unit_test(test_decide_throttled),
+                cmocka_unit_test(test_summary_due),
                 cmocka_unit_test_setup_teardown(test_process, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_process_status_from_snapshot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_process_throttle, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_process_summary, setup, teardown),
         };
+        setenv("TZ", "UTC", 1); /* the summaries go by local time */
+        tzset();
         log_setup("test-staff", LOG_ERR);
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
