@@ -17,33 +17,46 @@
 #define TYPE_MAX         63        /* as the store's CHECK on events.type */
 
 /* The payload keys that leave the box, per event type. Values pass only if they are
- * booleans, numbers of magnitude below BATCH_NUMBER_MAX or short [a-z0-9._-] tokens: a key
- * added here by mistake still cannot carry a phone number or a sentence. docs/upload.md
+ * booleans, numbers of magnitude below BATCH_NUMBER_MAX or short [a-z0-9._-] tokens with
+ * no more than DIGIT_RUN_MAX digits in a row (rule_set: a SHA-256 in hex): a key added here
+ * by mistake still cannot carry a phone number or a sentence. docs/upload.md
  * "Whitelist" repeats this table; keep them in step. */
 static const struct {
         const char *type;
         const char *const keys[8];
 } whitelist[] = {
-        { "contact.enrolled", { "arm", "stratum", "clinic", "language", NULL } },
-        { "contact.opted_out", { "reason", "channel", NULL } },
-        { "contact.opted_in", { "reason", "channel", NULL } },
-        { "reminder.due", { "rule", "step", "message_kind", NULL } },
-        { "reminder.queued", { "rule", "step", "message_id", "parts", NULL } },
-        { "reminder.skipped", { "rule", "step", "reason", NULL } },
-        { "sms.queued", { "message_id", "parts", "priority", "kind", NULL } },
+        /* daemon/rules-apply.c: the programme's events ("rules." and the engine's action
+         * name); every one also carries rule_set, the rule files' hash */
+        { "rules.enrolled", { "track", "rule_set", NULL } },
+        { "rules.arm_assigned", { "arm", "stratum", "method", "rule_set", NULL } },
+        { "rules.reminder_queued", { "reminder", "due", "late", "rule_set", NULL } },
+        { "rules.reminder_suppressed", { "reminder", "reason", "rule_set", NULL } },
+        { "rules.reply_queued", { "keyword", "quiz", "rule_set", NULL } },
+        { "rules.alert_escalated", { "reminder", "keyword", "rule_set", NULL } },
+        { "rules.inbound_received", { "category", "keyword", "quiz", "rule_set", NULL } },
+        { "rules.keyword_matched", { "keyword", "rule_set", NULL } },
+        { "rules.field_changed", { "field", "rule_set", NULL } }, /* not its value */
+        { "rules.stage_switched", { "from", "to", "rule_set", NULL } },
+        { "rules.loss_reported", { "keyword", "rule_set", NULL } }, /* not its value */
+        { "rules.loss_choice", { "keyword", "rule_set", NULL } },
+        { "rules.quiz_started", { "quiz", "rule_set", NULL } },
+        { "rules.quiz_answer", { "quiz", "question", "choice", "right", "rule_set", NULL } },
+        { "rules.quiz_timed_out", { "quiz", "question", "rule_set", NULL } },
+        { "rules.quiz_completed", { "quiz", "score", "total", "rule_set", NULL } },
+        { "rules.quiz_ended", { "quiz", "score", "total", "rule_set", NULL } },
+        { "rules.opted_out", { "keyword", "rule_set", NULL } },
+        { "rules.opted_in", { "keyword", "rule_set", NULL } },
+        { "rules.withdrawn", { "messages", "rule_set", NULL } },
+        /* message outcomes, for the sender to write (by the store's part states) */
+        { "sms.queued", { "message_id", "parts", "priority", NULL } },
         { "sms.sent", { "message_id", "part", "parts", "modem_id", "attempts", NULL } },
         { "sms.delivered", { "message_id", "part", "modem_id", "status", NULL } },
         { "sms.undeliverable", { "message_id", "part", "modem_id", "status", NULL } },
-        { "sms.failed", { "message_id", "part", "modem_id", "attempts", "cms", "reason", NULL } },
+        { "sms.failed", { "message_id", "part", "modem_id", "attempts", "cms", NULL } },
         { "sms.unknown", { "message_id", "part", "modem_id", NULL } },
         { "sms.received", { "message_id", "parts", "modem_id", NULL } },
-        /* its payload holds the raw PDU, and so the sender's number: nothing passes */
+        /* daemon/modem-core.c: its payload holds the raw PDU, and so the sender's number */
         { "sms.undecodable", { NULL } },
-        { "reply.classified",
-          { "message_id", "class", "quiz", "question", "correct", "score", NULL } },
-        { "quiz.answer", { "quiz", "question", "correct", "score", NULL } },
-        { "alert.raised", { "kind", "level", "modem_id", NULL } },
-        { "alert.cleared", { "kind", "modem_id", NULL } },
         { "modem.health",
           { "modem_id", "state", "health", "signal", "registered", "errors", NULL } },
         { "daemon.start", { "version", NULL } },
@@ -82,9 +95,28 @@ bool batch_device_valid(const char *device)
                strcmp(device, ".") != 0 && strcmp(device, "..") != 0;
 }
 
-/* Whether a payload value may leave the box (see the whitelist's comment). */
-static bool value_ok(struct json_object *v)
+static bool hash_valid(const char *h);
+
+/* A token with this many digits in a row could be a phone number without its '+'. */
+#define DIGIT_RUN_MAX 6
+
+static bool digit_run_ok(const char *s)
 {
+        unsigned run = 0;
+        for (; *s; s++) {
+                run = *s >= '0' && *s <= '9' ? run + 1 : 0;
+                if (run > DIGIT_RUN_MAX)
+                        return false;
+        }
+        return true;
+}
+
+/* Whether a payload value may leave the box (see the whitelist's comment). */
+static bool value_ok(const char *key, struct json_object *v)
+{
+        if (strcmp(key, "rule_set") == 0) /* a SHA-256: names the rules, not a person */
+                return json_object_is_type(v, json_type_string) &&
+                       hash_valid(json_object_get_string(v));
         switch (json_object_get_type(v)) {
         case json_type_boolean:
                 return true;
@@ -95,7 +127,8 @@ static bool value_ok(struct json_object *v)
                 return isfinite(d) && fabs(d) < BATCH_NUMBER_MAX;
         }
         case json_type_string:
-                return token_ok(json_object_get_string(v), 1, BATCH_TOKEN_MAX, false);
+                return token_ok(json_object_get_string(v), 1, BATCH_TOKEN_MAX, false) &&
+                       digit_run_ok(json_object_get_string(v));
         default:
                 return false; /* null, objects and arrays: nothing nested leaves */
         }
@@ -112,7 +145,7 @@ static struct json_object *filtered_data(const char *type, const char *json)
         if (in && json_object_is_type(in, json_type_object)) {
                 for (; *keys; keys++) {
                         struct json_object *v;
-                        if (json_object_object_get_ex(in, *keys, &v) && value_ok(v))
+                        if (json_object_object_get_ex(in, *keys, &v) && value_ok(*keys, v))
                                 json_object_object_add(out, *keys, json_object_get(v));
                 }
         }

@@ -1,5 +1,7 @@
--- Per arm of the trial: enrolled, messages sent and delivered, people who replied, mean quiz
--- score, people who opted out. Runs unchanged on SQLite (3.38+), DuckDB and PostgreSQL over
+-- Per arm of the trial: enrolled (rules.arm_assigned), messages sent and delivered (sms.sent,
+-- sms.delivered: one per part), people who replied (rules.inbound_received), mean quiz score
+-- (points of rules.quiz_completed), people who opted out (rules.opted_out).
+-- Runs unchanged on SQLite (3.38+), DuckDB and PostgreSQL over
 -- the table that docs/central.md loads:
 --   events(device TEXT, seq BIGINT, time BIGINT, clock_trusted BOOLEAN, type TEXT,
 --          subject TEXT, data JSON)          -- PostgreSQL: data JSONB
@@ -8,7 +10,7 @@
 WITH arms AS (
     SELECT subject, MIN(data ->> 'arm') AS arm
     FROM events
-    WHERE type = 'contact.enrolled' AND subject IS NOT NULL
+    WHERE type = 'rules.arm_assigned' AND subject IS NOT NULL
     GROUP BY subject
 )
 SELECT
@@ -16,12 +18,12 @@ SELECT
     COUNT(DISTINCT a.subject) AS enrolled,
     COUNT(e.seq) FILTER (WHERE e.type = 'sms.sent') AS sent,
     COUNT(e.seq) FILTER (WHERE e.type = 'sms.delivered') AS delivered,
-    COUNT(DISTINCT e.subject) FILTER (WHERE e.type = 'reply.classified') AS replied,
+    COUNT(DISTINCT e.subject) FILTER (WHERE e.type = 'rules.inbound_received') AS replied,
     -- NUMERIC: PostgreSQL rounds only NUMERIC to digits
     ROUND(CAST(AVG(CAST(e.data ->> 'score' AS DOUBLE PRECISION))
-               FILTER (WHERE e.type IN ('reply.classified', 'quiz.answer')) AS NUMERIC), 3)
+               FILTER (WHERE e.type = 'rules.quiz_completed') AS NUMERIC), 3)
         AS quiz_score,
-    COUNT(DISTINCT e.subject) FILTER (WHERE e.type = 'contact.opted_out') AS opted_out
+    COUNT(DISTINCT e.subject) FILTER (WHERE e.type = 'rules.opted_out') AS opted_out
 FROM arms a
 LEFT JOIN events e ON e.subject = a.subject
 GROUP BY a.arm

@@ -14,7 +14,7 @@ good = [
     {"schema": "puente.event/1", "device": "clinic-07", "batch": 1, "prev_sha256": "0" * 64,
      "first_seq": 1, "last_seq": 2, "events": 2, "key_id": "0badcafe"},
     {"seq": 1, "time": 1790000000, "clock_trusted": True, "type": "contact.enrolled",
-     "subject": "0123456789abcdef", "data": {"arm": "sms", "stratum": "s2"}},
+     "subject": "0123456789abcdef", "data": {"arm": "sms", "stratum": "s2", "rule_set": "ab" * 32}},
     {"seq": 2, "time": 1790000001, "clock_trusted": False, "type": "modem.health",
      "data": {"modem_id": 1, "signal": 17, "registered": True}},
     {"seq": 3, "time": 1790000002, "clock_trusted": True, "type": "quiz.answer",
@@ -28,6 +28,8 @@ bad = [
     {"seq": 1, "time": 1, "clock_trusted": True, "type": "sms.sent", "data": {}, "phone": "+52155"},
     {"seq": 1, "time": 1, "clock_trusted": True, "type": "sms.sent", "data": {}, "subject": "STUDY-0001"},
     {"seq": 0, "time": 1, "clock_trusted": True, "type": "sms.sent", "data": {}},
+    {"seq": 1, "time": 1, "clock_trusted": True, "type": "sms.sent", "data": {"keyword": "5215512345678"}},
+    {"seq": 1, "time": 1, "clock_trusted": True, "type": "sms.sent", "data": {"rule_set": "visit"}},
     {"schema": "puente.event/2", "device": "x", "batch": 1, "prev_sha256": "0" * 64,
      "first_seq": 1, "last_seq": 1, "events": 1, "key_id": "0badcafe"},
 ]

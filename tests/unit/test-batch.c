@@ -54,23 +54,36 @@ static void test_whitelist(void **state)
                 const char *type, *json, *data;
         } cases[] = {
                 /* whitelisted keys pass, others do not */
-                { "contact.enrolled",
+                { "rules.arm_assigned",
                   "{\"arm\":\"sms\",\"stratum\":\"s2\",\"phone\":\"+5215512345678\"}",
                   "{\"arm\":\"sms\",\"stratum\":\"s2\"}" },
                 { "sms.sent", "{\"message_id\":42,\"part\":1,\"text\":\"Hola Maria\"}",
                   "{\"message_id\":42,\"part\":1}" },
-                /* a phone number in a whitelisted key: as text or as a number, dropped */
-                { "contact.opted_out", "{\"reason\":\"+5215512345678\"}", "{}" },
+                /* a phone number in a whitelisted key: as text, as digits or as a number */
+                { "rules.opted_out", "{\"keyword\":\"+5215512345678\"}", "{}" },
+                { "rules.opted_out", "{\"keyword\":\"5215512345678\"}", "{}" },
+                { "rules.arm_assigned", "{\"stratum\":\"s5512345678\"}", "{}" },
+                { "rules.arm_assigned", "{\"stratum\":\"s-123456\"}",
+                  "{\"stratum\":\"s-123456\"}" },
                 { "sms.sent", "{\"message_id\":5215512345678}", "{}" },
                 /* a sentence in a whitelisted key: not a token, dropped */
-                { "contact.opted_out", "{\"reason\":\"please stop texting me\"}", "{}" },
-                { "contact.opted_out", "{\"reason\":\"STOP\"}", "{}" }, /* upper case: free text */
-                { "contact.opted_out", "{\"reason\":\"keyword-stop\"}",
-                  "{\"reason\":\"keyword-stop\"}" },
+                { "rules.opted_out", "{\"keyword\":\"please stop texting me\"}", "{}" },
+                { "rules.opted_out", "{\"keyword\":\"STOP\"}", "{}" }, /* upper case: free text */
+                { "rules.opted_out", "{\"keyword\":\"stop\"}", "{\"keyword\":\"stop\"}" },
+                /* values the rules set (a field, a loss) may be anything: never sent */
+                { "rules.field_changed", "{\"field\":\"edd\",\"value\":\"2027-01-05\"}",
+                  "{\"field\":\"edd\"}" },
+                /* the rule set's hash passes as a hash, nothing else does under its name */
+                { "rules.enrolled",
+                  "{\"track\":\"prenatal\",\"rule_set\":"
+                  "\"0123456789012345678901234567890123456789012345678901234567890123\"}",
+                  "{\"track\":\"prenatal\",\"rule_set\":"
+                  "\"0123456789012345678901234567890123456789012345678901234567890123\"}" },
+                { "rules.enrolled", "{\"rule_set\":\"visit\"}", "{}" },
                 /* nested values never pass */
-                { "quiz.answer", "{\"score\":{\"text\":\"x\"},\"correct\":[1]}", "{}" },
-                { "quiz.answer", "{\"score\":0.75,\"correct\":true}",
-                  "{\"correct\":true,\"score\":0.75}" }, /* whitelist order */
+                { "rules.quiz_completed", "{\"score\":{\"text\":\"x\"},\"total\":[1]}", "{}" },
+                { "rules.quiz_completed", "{\"total\":4,\"score\":2.5}",
+                  "{\"score\":2.5,\"total\":4}" }, /* whitelist order */
                 /* an unknown type uploads with no data: a future event cannot leak */
                 { "future.event", "{\"arm\":\"sms\"}", "{}" },
                 /* the undecodable PDU carries the sender's number: nothing passes */
@@ -79,7 +92,8 @@ static void test_whitelist(void **state)
                 { "sms.sent", "[1,2]", "{}" },
                 { "sms.sent", NULL, "{}" },
                 /* a token too long */
-                { "alert.raised", "{\"kind\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "{}" },
+                { "rules.keyword_matched", "{\"keyword\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+                  "{}" },
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 char *d = data_of(cases[i].type, cases[i].json);

@@ -99,9 +99,11 @@ static __attribute__((unused)) int h_setup(struct harness *h, const char *name)
 
 /* Appends n events of a simulated run: each type with its whitelisted keys, and keys that
  * must never pass (text, phone numbers), some of them smuggled into whitelisted keys. */
-static const char *const h_types[] = { "contact.enrolled", "reminder.due",     "sms.sent",
-                                       "sms.delivered",    "reply.classified", "contact.opted_out",
-                                       "modem.health",     "sms.undecodable",  "future.event" };
+static const char *const h_types[] = {
+        "rules.arm_assigned", "rules.quiz_completed",   "sms.sent",
+        "sms.delivered",      "rules.inbound_received", "rules.opted_out",
+        "modem.health",       "sms.undecodable",        "future.event",
+};
 #define H_TYPES (sizeof(h_types) / sizeof(h_types[0]))
 
 /* Event k of the run (0, 1 ...): its type, its contact (an index) and the contact's arm. */
@@ -128,13 +130,14 @@ static __attribute__((unused)) int h_add_events(struct harness *h, unsigned n)
                 char json[512], phone[32];
                 snprintf(phone, sizeof(phone), H_PHONE_FMT, c + 1);
                 snprintf(json, sizeof(json),
-                         "{\"arm\":\"%s\",\"stratum\":\"s%u\",\"message_id\":%u,\"part\":1,"
-                         "\"modem_id\":1,\"class\":\"yes\",\"score\":%u,\"correct\":true,"
-                         "\"text\":\"%s\",\"phone\":\"%s\",\"reason\":\"%s\",\"pdu\":\"0791%s\","
-                         "\"state\":\"ready\",\"signal\":%u,\"rule\":\"visit-reminder\","
-                         "\"quiz\":%s}",
-                         h_arm_of(c), c % 3, k + 1, k % 4, H_SECRET_TXT, phone,
-                         k % 5 ? "keyword-stop" : phone, phone + 1, k % 31,
+                         "{\"arm\":\"%s\",\"stratum\":\"%s%u\",\"message_id\":%u,\"part\":1,"
+                         "\"modem_id\":1,\"category\":\"reply\",\"score\":%u,\"total\":4,"
+                         "\"text\":\"%s\",\"phone\":\"%s\",\"keyword\":\"%s\","
+                         "\"pdu\":\"0791%s\",\"state\":\"ready\",\"signal\":%u,"
+                         "\"quiz\":\"knowledge\",\"value\":\"%s\",\"rule_set\":\"%064x\","
+                         "\"messages\":%s}",
+                         h_arm_of(c), k % 5 ? "s" : phone + 1, c % 3, k + 1, k % 4, H_SECRET_TXT,
+                         phone, k % 5 ? "stop" : phone, phone + 1, k % 31, H_SECRET_TXT, 0xabcu,
                          k % 7 ? "1" : "5215512345678");
                 struct store_event ev = {
                         .time = 1790000000 + k,

@@ -50,16 +50,17 @@ static void expected_arms(unsigned n, char *buf, size_t size)
                         const char *t = h_type_of(k);
                         if (strcmp(h_arm_of(c), arms[a]) != 0)
                                 continue;
-                        if (!strcmp(t, "contact.enrolled") && !enrolled[c]++)
+                        if (!strcmp(t, "rules.arm_assigned") && !enrolled[c]++)
                                 n_enrolled++;
                         sent += !strcmp(t, "sms.sent");
                         delivered += !strcmp(t, "sms.delivered");
-                        if (!strcmp(t, "reply.classified")) {
+                        if (!strcmp(t, "rules.inbound_received"))
                                 n_replied += !replied[c]++;
+                        if (!strcmp(t, "rules.quiz_completed")) {
                                 score += k % 4; /* as h_add_events writes it */
                                 scores++;
                         }
-                        if (!strcmp(t, "contact.opted_out") && !out[c]++)
+                        if (!strcmp(t, "rules.opted_out") && !out[c]++)
                                 n_out++;
                 }
                 char q[32];
