@@ -13,6 +13,7 @@
 #define MODEM_SETUP_RETRY_MS  3000  /* wait between those runs */
 #define MODEM_PROBE_AT_MS     1000  /* time-out of each autobaud "AT" */
 #define MODEM_PROBE_SETTLE_MS 300   /* after the first answer, before ATE0 */
+#define MODEM_IMEI_DIGITS     15    /* 3GPP TS 23.003 6.2.1 */
 #define MODEM_CFUN_TIMEOUT_MS 15000 /* AT+CFUN=1,1 may answer only after detaching */
 #define MODEM_READ_MAX        64    /* slots announced (+CMTI/+CDSI) and not yet read */
 #define MODEM_CNMI_MAX        6     /* +CNMI settings tried */

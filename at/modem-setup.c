@@ -46,6 +46,24 @@ static int h_at(struct at_seq *s, void *ctx, const struct at_result *r)
         return ++m->probe_tries < tries ? -EAGAIN : -ETIMEDOUT;
 }
 
+/* An IMEI is 15 digits (3GPP TS 23.003 6.2.1). Anything else (a stray line taken for the
+ * answer, a serial number of another length) is refused rather than kept as the modem's
+ * identity: the daemon matches modems by IMEI and probes again when it is missing. */
+static int parse_imei(const char *line, char *ret_imei, size_t size)
+{
+        char id[AT_PARSE_ID_MAX];
+        int rc = at_parse_identity(line, id, sizeof(id));
+        if (rc < 0)
+                return -EBADMSG;
+        if (strlen(id) != MODEM_IMEI_DIGITS || id[MODEM_IMEI_DIGITS - 1] == 'F' ||
+            id[MODEM_IMEI_DIGITS - 1] == 'f')
+                return -EBADMSG;
+        if (strlen(id) >= size)
+                return -ENOBUFS;
+        memcpy(ret_imei, id, MODEM_IMEI_DIGITS + 1);
+        return 0;
+}
+
 static int h_ident(struct at_seq *s, void *ctx, const struct at_result *r)
 {
         struct at_modem *m = CTX(ctx);
@@ -60,8 +78,8 @@ static int h_ident(struct at_seq *s, void *ctx, const struct at_result *r)
                 copy_ident(i->model, sizeof(i->model), l);
         else if (strcmp(st->cmd, "AT+CGMR") == 0)
                 copy_ident(i->revision, sizeof(i->revision), l);
-        else if (l && at_parse_identity(l, i->imei, sizeof(i->imei)) < 0)
-                return -EBADMSG;
+        else if (l)
+                return parse_imei(l, i->imei, sizeof(i->imei));
         return 0;
 }
 

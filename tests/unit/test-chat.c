@@ -722,6 +722,36 @@ static void test_creg_query_versus_urc(void **state)
         h_fini(&h);
 }
 
+/* The daemon saw an empty IMEI when a +CMTI arrived during the probe: a bare-answer command
+ * (AT+CGSN, rule 6) must keep only its own line, with the URC before, between or after it,
+ * whole or cut in pieces. */
+static void test_bare_answer_with_urc_in_flight(void **state)
+{
+        (void)state;
+        static const char *const feeds[] = {
+                "\r\n+CMTI: \"SM\",3\r\n\r\n356938035643809\r\n\r\nOK\r\n",
+                "\r\n356938035643809\r\n\r\n+CMTI: \"SM\",3\r\n\r\nOK\r\n",
+                "\r\n356938035643809\r\n\r\nOK\r\n\r\n+CMTI: \"SM\",3\r\n",
+                "+CMTI: \"SM\",3\r\n356938035643809\r\nOK\r\n",
+        };
+        static const struct at_chat_cmd cgsn = { .text = "AT+CGSN" };
+        for (size_t i = 0; i < sizeof(feeds) / sizeof(feeds[0]); i++) {
+                for (size_t cut = 0; cut < strlen(feeds[i]); cut += 3) {
+                        struct harness h;
+                        h_init(&h);
+                        h_send(&h, &cgsn);
+                        h_rx_n(&h, feeds[i], cut);
+                        h_rx(&h, feeds[i] + cut);
+                        assert_int_equal(h.results, 1);
+                        assert_int_equal(h.last.status, AT_STATUS_OK);
+                        assert_int_equal(h.last.n_lines, 1);
+                        assert_string_equal(h.last_lines[0], "356938035643809");
+                        assert_non_null(strstr(h.log, "urc +CMTI: \"SM\",3\n"));
+                        h_fini(&h);
+                }
+        }
+}
+
 static bool is_cpin_ready(const char *line, void *userdata)
 {
         return strcmp(line, "+CPIN: READY") == 0;
@@ -1037,6 +1067,7 @@ int main(void)
                 cmocka_unit_test(test_cmgs_mr_statuses),
                 cmocka_unit_test(test_stray_prompt_writes_esc),
                 cmocka_unit_test(test_creg_query_versus_urc),
+                cmocka_unit_test(test_bare_answer_with_urc_in_flight),
                 cmocka_unit_test(test_vendor_and_command_finals),
                 cmocka_unit_test(test_cme_cms_numbers_and_text),
                 cmocka_unit_test(test_garbage_nul_long_lines),

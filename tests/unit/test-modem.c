@@ -157,6 +157,52 @@ static void test_cnmi_blind(void **state)
         fake_free(f);
 }
 
+/* Reported by the daemon's tests: a +CMTI arriving while AT+CGSN (a bare answer) is in flight
+ * left the IMEI empty. The URC must go to the message handler and the IMEI be kept, before or
+ * after the URC. */
+static void run_probe_cgsn(const char *answer, const char *want_imei)
+{
+        const struct exch probe[] = {
+                { PROBE_AT, "OK" },
+                { "ATE0", "OK" },
+                { "AT+CMEE=1", "OK" },
+                { "AT+CGMI", "Puente|OK" },
+                { "AT+CGMM", "SIM-27007|OK" },
+                { "AT+CGMR", "1.0|OK" },
+                { "AT+CGSN", answer },
+                END,
+        };
+        struct fake *f = fake_new(0, NULL);
+        fake_add(f, probe);
+        fake_add(f, sim_ready);
+        fake_add(f, net_home);
+        fake_add(f, net_info);
+        fake_add(f, sms_std);
+        fake_add(f, drain_empty);
+        fake_start(f);
+        fake_run(f, 10000);
+        assert_string_equal(at_modem_info(f->m)->imei, want_imei);
+        fake_free(f);
+}
+
+static void test_probe_cgsn_with_cmti(void **state)
+{
+        (void)state;
+        run_probe_cgsn("+CMTI: \"SM\",3|356938035643809|OK", "356938035643809");
+        run_probe_cgsn("356938035643809|+CMTI: \"SM\",3|OK", "356938035643809");
+        run_probe_cgsn("356938035643809|OK|+CMTI: \"SM\",3", "356938035643809");
+}
+
+/* An answer to AT+CGSN that is not 15 digits (3GPP TS 23.003 6.2.1) is not stored as an IMEI. */
+static void test_probe_cgsn_not_an_imei(void **state)
+{
+        (void)state;
+        run_probe_cgsn("12345|OK", "");
+        run_probe_cgsn("3569380356438091|OK", "");
+        run_probe_cgsn("+CMTI: \"SM\",3|OK", "");
+        run_probe_cgsn("+CGSN: 356938035643809|OK", "356938035643809");
+}
+
 /* SIMCom SIM800 (puente-sim "simcom"): boot lines at power-on restart the probe; text mode by
  * default, and SMS commands refused until "SMS Ready" (retried after a pause). */
 static void test_simcom(void **state)
@@ -647,6 +693,8 @@ int main(void)
                 cmocka_unit_test(test_standard_init),
                 cmocka_unit_test(test_clock_not_sane),
                 cmocka_unit_test(test_huawei),
+                cmocka_unit_test(test_probe_cgsn_with_cmti),
+                cmocka_unit_test(test_probe_cgsn_not_an_imei),
                 cmocka_unit_test(test_cnmi_blind),
                 cmocka_unit_test(test_simcom),
                 cmocka_unit_test(test_me_only),
