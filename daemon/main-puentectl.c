@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "daemon/ctl.h"
+#include "daemon/ctl-contacts.h"
 
 /* Later subcommands (status, send, contacts, rules, export) add a line here. */
 static const struct ctl_command ctl_commands[] = {
@@ -14,6 +15,7 @@ static const struct ctl_command ctl_commands[] = {
         { "pdu", "encode text into SMS-SUBMIT PDUs, decode PDUs to JSON", ctl_pdu },
         { "rules", "check the rule files (check), preview a contact's messages (simulate)",
           ctl_rules },
+        { "contacts", "import, export or change contacts (CSV)", ctl_contacts },
 };
 
 static void usage(FILE *f)

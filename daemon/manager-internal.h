@@ -10,6 +10,8 @@ struct store;
 struct bank;
 struct wake;
 struct hotplug;
+struct rules_runner;
+struct staff;
 
 struct manager {
         sd_event *event;
@@ -20,7 +22,9 @@ struct manager {
         struct bank *bank;
         struct wake *wake;
         struct hotplug *hotplug;
-        struct modem_host host; /* what every binding gets */
+        struct rules_runner *rules; /* the programme (daemon/rules-runner.h) */
+        struct staff *staff;        /* ESTADO, PRUEBA, AYUDA from staff numbers */
+        struct modem_host host;     /* what every binding gets */
 
         sd_event_source *sig_term, *sig_int, *sig_hup;
         sd_event_source *poll_timer;    /* fall-back store poll, glob scan, sweep */
@@ -29,6 +33,7 @@ struct manager {
         sd_event_source *kick_defer;    /* bank_kick() on the next loop turn */
         sd_event_source *inbound_timer; /* store_inbound_flush() */
         sd_event_source *stop_timer;    /* SIGTERM: waits for idle modems */
+        sd_event_source *inbox_defer;   /* incoming messages to staff and rules, next turn */
 
         struct modem *modems[MANAGER_MODEMS_MAX];
         unsigned n_modems;

@@ -1,6 +1,7 @@
 /* The daemon's status: STATUS= for systemd and the daemon.status snapshot in the store that
  * puentectl status reads (per-modem operator, signal, registration, SIM, last error). */
 #include "daemon/manager-internal.h"
+#include "daemon/rules-runner.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -99,6 +100,8 @@ int manager_status_json(struct manager *m, char *buf, size_t size, char *summary
         add_int(root, "pid", getpid());
         add_int(root, "updated", time(NULL));
         add_str(root, "summary", summary);
+        if (m->rules)
+                add_str(root, "rules", rules_runner_status(m->rules));
         add_int(root, "queued", queued);
         add_int(root, "modems_ready", ready);
         json_object_object_add(root, "modems", arr);

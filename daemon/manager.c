@@ -16,6 +16,8 @@
 #include "daemon/config.h"
 #include "daemon/hotplug.h"
 #include "daemon/log.h"
+#include "daemon/rules-runner.h"
+#include "daemon/staff.h"
 #include "daemon/store.h"
 #include "daemon/wake.h"
 
@@ -73,7 +75,87 @@ static int on_bank_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void on_wake(void *userdata)
 {
-        manager_kick(userdata);
+        struct manager *m = userdata;
+        if (m->rules)
+                rules_runner_kick(m->rules); /* puentectl may have changed contacts */
+        manager_kick(m);
+}
+
+/* ---- incoming messages: staff commands first, then the programme ---- */
+
+#define MANAGER_INBOX_BATCH 64 /* unhandled messages taken per turn; the rest next turn */
+
+struct inbox_batch {
+        int64_t id[MANAGER_INBOX_BATCH], contact[MANAGER_INBOX_BATCH],
+                received[MANAGER_INBOX_BATCH];
+        char sender[MANAGER_INBOX_BATCH][STORE_NUMBER_MAX];
+        char *text[MANAGER_INBOX_BATCH];
+        unsigned n;
+};
+
+static int inbox_collect(const struct store_incoming *in, void *userdata)
+{
+        struct inbox_batch *b = userdata;
+        if (b->n >= MANAGER_INBOX_BATCH)
+                return 1;
+        char *t = strdup(in->text ? in->text : "");
+        if (!t)
+                return -ENOMEM;
+        b->id[b->n] = in->id;
+        b->contact[b->n] = in->contact_id;
+        b->received[b->n] = in->received;
+        snprintf(b->sender[b->n], sizeof(b->sender[b->n]), "%s", in->sender);
+        b->text[b->n++] = t;
+        return 0;
+}
+
+/* Staff commands are answered (and marked handled) by staff_process(); every other complete
+ * message goes to the rules, oldest first, and is then marked handled, so a restart neither
+ * loses nor repeats one (a crash between the two repeats at most that message's handling). */
+static void manager_inbox(struct manager *m)
+{
+        struct inbox_batch b = { .n = 0 };
+        int64_t now = (int64_t)time(NULL);
+        int r;
+
+        if (m->staff && staff_process(m->staff, m->store, m->config, now) > 0)
+                manager_kick_soon(m);
+        r = store_inbox_list(m->store, MANAGER_INBOX_BATCH, true, inbox_collect, &b);
+        if (r < 0 && r != 1)
+                log_warning("inbox: %s", store_errmsg(m->store));
+        for (unsigned i = b.n; i-- > 0;) { /* listed newest first */
+                if (m->rules) {
+                        r = b.contact[i] > 0
+                                    ? rules_runner_inbound(m->rules, b.contact[i], b.text[i], now)
+                                    : rules_runner_inbound_unknown(m->rules, b.sender[i], b.text[i],
+                                                                   now, NULL);
+                        if (r < 0 && r != -ENOENT)
+                                log_warning("rules: message %lld: %s", (long long)b.id[i],
+                                            strerror(-r));
+                }
+                if ((r = store_incoming_mark_handled(m->store, b.id[i])) < 0)
+                        log_warning("inbox: %s", store_errmsg(m->store));
+                free(b.text[i]);
+        }
+        if (b.n == MANAGER_INBOX_BATCH)
+                sd_event_source_set_enabled(m->inbox_defer, SD_EVENT_ONESHOT);
+}
+
+static int on_inbox(sd_event_source *s, void *userdata)
+{
+        manager_inbox(userdata);
+        return 0;
+}
+
+static void host_inbound(void *userdata)
+{
+        struct manager *m = userdata;
+        sd_event_source_set_enabled(m->inbox_defer, SD_EVENT_ONESHOT);
+}
+
+static void rules_queued(void *userdata)
+{
+        manager_kick_soon(userdata);
 }
 
 /* ---- modems ---- */
@@ -141,6 +223,7 @@ static void host_changed(struct modem *md, void *userdata)
 
 static void host_network_time(struct modem *md, const struct at_time *t, bool sane, void *userdata)
 {
+        struct manager *m = userdata;
         if (!sane || !t->has_time)
                 return;
         struct tm tm = {
@@ -154,10 +237,14 @@ static void host_network_time(struct modem *md, const struct at_time *t, bool sa
         /* 27.007 8.15: +CCLK is local time with the zone in quarter hours. */
         int64_t net = (int64_t)timegm(&tm) - (t->has_tz ? (int64_t)t->tz_quarters * 900 : 0);
         int64_t skew = net - (int64_t)time(NULL);
-        if (skew > MANAGER_CLOCK_SKEW_S || skew < -MANAGER_CLOCK_SKEW_S)
+        bool off = skew > MANAGER_CLOCK_SKEW_S || skew < -MANAGER_CLOCK_SKEW_S;
+        if (off)
                 log_modem(LOG_WARNING, modem_name(md),
                           "the network's clock is %+lld s from ours: is the system clock set?",
                           (long long)skew);
+        /* Reminders wait while the box's clock disagrees with the network's. */
+        if (m->rules)
+                rules_runner_set_clock_trusted(m->rules, !off);
 }
 
 /* Configured device paths (not globs) get a binding each, kept for ever. */
@@ -238,6 +325,7 @@ static const struct hotplug_ops manager_hotplug_ops = {
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct manager *m = userdata;
+        manager_inbox(m);
         manager_sweep(m);
         if (!m->stopping)
                 manager_scan_globs(m);
@@ -328,9 +416,16 @@ static void manager_reload(struct manager *m)
                 memcpy(c->state_directory, m->config->state_directory, sizeof(c->state_directory));
         }
         bool autodetect_was = m->config->autodetect;
-        /* In place: the bank and every binding hold this pointer. */
+        /* In place: the bank, the rules runner and every binding hold this pointer. */
         *m->config = *c;
         config_free(c);
+        if (m->rules) {
+                char why[RULES_RUNNER_WHY_MAX] = "";
+                if (rules_runner_reload(m->rules, why, sizeof(why)) < 0)
+                        log_error("rules not reloaded, the running set stays: %s", why);
+                else
+                        log_info("%s", rules_runner_status(m->rules));
+        }
 
         /* Configured paths no longer in the file go; new ones come. */
         for (unsigned i = 0; i < m->n_modems;) {
@@ -427,6 +522,10 @@ static int manager_sources(struct manager *m)
         if (r < 0)
                 return r;
         sd_event_source_set_enabled(m->kick_defer, SD_EVENT_OFF);
+        r = sd_event_add_defer(m->event, &m->inbox_defer, on_inbox, m);
+        if (r < 0)
+                return r;
+        sd_event_source_set_enabled(m->inbox_defer, SD_EVENT_OFF);
         uint64_t now = manager_now_ms(m);
         arm_in(m->poll_timer, now + MANAGER_POLL_MS);
         m->status_due_ms = now + MANAGER_STATUS_SOON;
@@ -475,8 +574,19 @@ int manager_new(struct config *cfg, const char *config_path, bool verbose, struc
                 .changed = host_changed,
                 .kick = manager_kick_soon,
                 .network_time = host_network_time,
+                .inbound = host_inbound,
                 .userdata = m,
         };
+        if ((r = staff_new(&m->staff)) < 0)
+                goto fail;
+        r = rules_runner_new(
+                m->event, m->store, m->config,
+                &(struct rules_runner_opts){ .on_queued = rules_queued, .userdata = m }, &m->rules);
+        if (r < 0) {
+                log_error("rules: %s", strerror(-r));
+                goto fail;
+        }
+        log_info("%s", rules_runner_status(m->rules));
         if ((r = hotplug_new(m->event, m->config->autodetect, &manager_hotplug_ops, m,
                              &m->hotplug)) < 0)
                 goto fail;
@@ -503,12 +613,14 @@ struct manager *manager_free(struct manager *m)
         m->wake = wake_close(m->wake);
         sd_event_source **sources[] = {
                 &m->sig_term,   &m->sig_int,    &m->sig_hup,       &m->poll_timer, &m->status_timer,
-                &m->bank_timer, &m->kick_defer, &m->inbound_timer, &m->stop_timer,
+                &m->bank_timer, &m->kick_defer, &m->inbound_timer, &m->stop_timer, &m->inbox_defer,
         };
         for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
                 *sources[i] = sd_event_source_disable_unref(*sources[i]);
         if (m->store && m->bank) /* a last snapshot says the daemon is gone */
                 store_setting_set(m->store, MANAGER_STATUS_KEY, "{\"pid\":0}");
+        m->rules = rules_runner_free(m->rules);
+        m->staff = staff_free(m->staff);
         m->bank = bank_free(m->bank);
         m->store = store_close(m->store);
         m->event = sd_event_unref(m->event);

@@ -313,6 +313,8 @@ static int store_deliver(struct modem *md, const struct sms_pdu *p)
                 return r;
         log_modem(LOG_INFO, md->name, "received part %u/%u from %s%s", ip.seq, ip.total, ip.sender,
                   msg ? " (message complete)" : "");
+        if (msg && md->host.inbound)
+                md->host.inbound(md->host.userdata);
         return 0;
 }
 

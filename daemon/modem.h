@@ -50,6 +50,8 @@ struct modem_host {
         void (*changed)(struct modem *md, void *userdata);
         /* The bank may have work for this modem now (it became ready). */
         void (*kick)(void *userdata);
+        /* A received message is complete in the store: staff commands and rules may act. */
+        void (*inbound)(void *userdata);
         /* The network told the time (AT_MODEM_EV_NETWORK_TIME). */
         void (*network_time)(struct modem *md, const struct at_time *t, bool sane, void *userdata);
         void *userdata;
