@@ -139,6 +139,34 @@ static int count_parts(struct store *s, const struct store_inbound_part *p, unsi
         return r;
 }
 
+/* A single-part SMS has no reference to tell a second reading from a new message: the same
+ * sender, SC time stamp (to the second, set by the network) and text within the window is the
+ * one stored before a crash and read again from the SIM. An unknown time stamp (0) proves
+ * nothing. Returns 1 if seen, 0 if not, or a negative errno. */
+static int single_seen(struct store *s, const struct store_inbound_part *p, int64_t now)
+{
+        sqlite3_stmt *st;
+        if (p->sc_time == 0)
+                return 0;
+        int r = store_stmt(s, STMT_INCOMING_DUP,
+                           "SELECT 1 FROM incoming WHERE sender = ?1 AND sc_time = ?2"
+                           " AND parts = 1 AND text = ?3 AND received >= ?4 LIMIT 1",
+                           &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, p->sender, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, p->sc_time);
+        sqlite3_bind_text(st, 3, p->text, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now - STORE_INBOUND_DUP_WINDOW_S);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                r = 1;
+        else if (rc != SQLITE_DONE)
+                r = store_sqlfail(s, rc, "look for a single-part message read before");
+        sqlite3_reset(st);
+        return r;
+}
+
 static int add_part(struct store *s, const struct store_inbound_part *p, int64_t now,
                     int64_t *ret_id)
 {
@@ -147,9 +175,13 @@ static int add_part(struct store *s, const struct store_inbound_part *p, int64_t
         int r;
 
         *ret_id = 0;
-        if (p->total == 1)
+        if (p->total == 1) {
+                r = single_seen(s, p, now);
+                if (r != 0)
+                        return r < 0 ? r : 0;
                 return incoming_insert(s, p->modem_id, p->sender, p->text, 1, true, p->sc_time, now,
                                        ret_id);
+        }
         r = store_stmt(s, STMT_INBOUND_INSERT,
                        "INSERT OR IGNORE INTO inbound_parts (modem_id, sender, ref, total, seq,"
                        " text, sc_time, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -32,6 +32,7 @@ enum store_stmt_id {
         STMT_INBOUND_DELETE,
         STMT_INBOUND_STALE,
         STMT_INCOMING_INSERT,
+        STMT_INCOMING_DUP,
         STMT_INBOX,
         STMT_INCOMING_HANDLED,
         STMT_MODEM_UPSERT,

@@ -148,8 +148,13 @@ static const char schema_v3[] =
         ") WITHOUT ROWID;"
         "CREATE INDEX outgoing_contact ON outgoing (contact_id, created);";
 
+/* Version 4: finds a single-part message read again from the SIM after a crash
+ * (store_inbound_part_add(), docs/store.md) without scanning the inbox. */
+static const char schema_v4[] = "CREATE INDEX incoming_dedup ON incoming (sender, sc_time);";
+
 const char *const store_migrations[STORE_SCHEMA_VERSION] = {
         schema_v1,
         schema_v2,
         schema_v3,
+        schema_v4,
 };

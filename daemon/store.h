@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION  3
+#define STORE_SCHEMA_VERSION  4
 #define STORE_BUSY_TIMEOUT_MS 5000 /* puentectl waits this long for the daemon's lock */
 #define STORE_ERRMSG_MAX      512
 #define STORE_TEXT_MAX        4096 /* UTF-8 bytes of a whole message (255 parts is more) */
@@ -43,10 +43,13 @@
 #define STORE_ERROR_TEXT_MAX  128  /* a part's last error ("+CMS ERROR: 38") */
 #define STORE_REPORT_WINDOW_S (3 * 24 * 3600) /* a report older than its part by more... */
 #define STORE_REPORT_AHEAD_S  600             /* ...or this much before it is not its */
-#define STORE_EVENT_TYPE_MAX  64
-#define STORE_IDENT_MAX       64 /* IMEI, ICCID, IMSI, maker, model, revision */
-#define STORE_STATE_TEXT_MAX  128
-#define STORE_DEVICE_MAX      256
+/* A single-part message with the sender, SC time stamp and text of one received less than
+ * this long before is the same SMS read again from the SIM after a crash (docs/store.md). */
+#define STORE_INBOUND_DUP_WINDOW_S (7 * 24 * 3600)
+#define STORE_EVENT_TYPE_MAX       64
+#define STORE_IDENT_MAX            64 /* IMEI, ICCID, IMSI, maker, model, revision */
+#define STORE_STATE_TEXT_MAX       128
+#define STORE_DEVICE_MAX           256
 
 struct store;
 
@@ -193,7 +196,9 @@ struct store_inbound_part {
  * it completes its message, the parts are joined in seq order into a new incoming message in
  * the same transaction and *ret_message_id gets its id; otherwise *ret_message_id is 0.
  * A part already stored (same sender, ref, total, seq) is a duplicate: ignored, 0 returned
- * and *ret_message_id = 0. -EINVAL for seq or total out of range. */
+ * and *ret_message_id = 0. So is a single-part message whose sender, non-zero sc_time and text
+ * match a single-part message received less than STORE_INBOUND_DUP_WINDOW_S before `now`. -EINVAL
+ * for seq or total out of range. */
 int store_inbound_part_add(struct store *s, const struct store_inbound_part *p, int64_t now,
                            int64_t *ret_message_id);
 

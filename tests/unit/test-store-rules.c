@@ -77,7 +77,7 @@ static void test_state_and_keys(void **state)
         store_close(s);
         s = open_store(0);
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 3);
+        assert_int_equal(v, STORE_SCHEMA_VERSION);
         assert_int_equal(store_contact_upsert(s, "S2", "+525512345679", "es", "c1", NULL, 100, &b),
                          0);
         /* state */

@@ -405,6 +405,64 @@ static void test_inbound_reassembly(void **state)
         assert_non_null(strstr(store_errmsg(f->s), "out of range"));
 }
 
+/* A single-part message read again after a crash (stored, not yet deleted from the SIM) is
+ * the same sender, SC time stamp and text: stored once within STORE_INBOUND_DUP_WINDOW_S. */
+static int64_t add_single(struct fixture *f, const char *from, int64_t sc_time, const char *text,
+                          int64_t now)
+{
+        struct store_inbound_part p = {
+                .modem_id = f->modem,
+                .sender = from,
+                .total = 1,
+                .seq = 1,
+                .text = text,
+                .sc_time = sc_time,
+        };
+        int64_t id = -1;
+
+        assert_int_equal(store_inbound_part_add(f->s, &p, now, &id), 0);
+        return id;
+}
+
+static void test_inbound_single_dedup(void **state)
+{
+        struct fixture *f = *state;
+        struct store_status st;
+        const char *a = "+525512345678", *b = "+525587654321";
+        const int64_t sc = T0 - 30, w = STORE_INBOUND_DUP_WINDOW_S;
+        static const struct {
+                const char *from;
+                int64_t sc_time;
+                const char *text;
+                int64_t now;
+                bool stored;
+        } rows[] = {
+                { "A", 0, "SI", 0, true },
+                { "A", 0, "SI", 40, false },  /* re-read after a crash */
+                { "A", 0, "SI", 500, false }, /* and after a second one */
+                { "A", 1, "SI", 60, true },   /* said again a second later */
+                { "B", 0, "SI", 60, true },   /* another sender, same second */
+                { "A", 0, "si", 60, true },   /* other text */
+        };
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                int64_t id = add_single(f, rows[i].from[0] == 'A' ? a : b, sc + rows[i].sc_time,
+                                        rows[i].text, T0 + rows[i].now);
+                if (rows[i].stored)
+                        assert_true(id > 0);
+                else
+                        assert_int_equal(id, 0);
+        }
+        assert_int_equal(store_status_counts(f->s, &st), 0);
+        assert_int_equal(st.incoming, 4);
+        /* an unknown time stamp (0) proves nothing: both kept */
+        assert_true(add_single(f, a, 0, "NO", T0) > 0);
+        assert_true(add_single(f, a, 0, "NO", T0 + 1) > 0);
+        /* past the window the earlier copy is not looked at */
+        assert_true(add_single(f, a, sc, "SI", T0 + w + 1) > 0);
+        assert_int_equal(store_status_counts(f->s, &st), 0);
+        assert_int_equal(st.incoming, 7);
+}
+
 static int stop_cb(const struct store_incoming *m, void *userdata)
 {
         (*(int *)userdata)++;
@@ -617,6 +675,7 @@ int main(void)
                 T(test_contacts_and_settings),
                 cmocka_unit_test(test_names),
                 T(test_schema_version),
+                T(test_inbound_single_dedup),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
