@@ -64,7 +64,8 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .SECONDARY:
 .DELETE_ON_ERROR:
-.PHONY: all check test unit asan deps fuzz bench install clean format format-check demo
+.PHONY: all check test unit asan deps fuzz bench install clean format format-check demo \
+	lint valgrind soak
 all: $(PROGS) $(UNIT_BINS)
 
 $(B)/obj/%.o: %.c
@@ -108,11 +109,25 @@ deps:
 fuzz: deps
 	tests/fuzz/run.sh $(FUZZ_TIME)
 
+# Hardening (docs/hardening.md): clang-tidy + cppcheck; the integration suite under valgrind
+# memcheck (build without SAN); a long run with every simulated fault (SOAK_MINUTES, default 30).
+lint:
+	tests/lint.sh
+valgrind: $(PROGS)
+	tests/valgrind.sh $(B)
+soak: $(PROGS)
+	tests/soak.sh $(B)
+
 # Benchmarks that drive programs (puente-sim, puented) find them through PUENTE_BUILD.
 bench: deps
 	$(MAKE) B=build $(PROGS:$(B)/%=build/%) $(patsubst tests/bench/%.c,$(BB)/bench/%,$(BENCH_SRC))
 	@export PUENTE_BUILD=$(abspath build) PUENTE_SIM=$(abspath build)/puente-sim; \
 	for b in $(patsubst tests/bench/%.c,$(BB)/bench/%,$(BENCH_SRC)); do echo "== $$b"; $$b || exit 1; done
+
+# The newcomer's tour (docs/demo.md): puente-sim, puented and the demo programme, narrated.
+demo: deps
+	$(MAKE) B=build $(PROGS:$(B)/%=build/%)
+	tests/demo/demo.sh build
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
