@@ -5,6 +5,7 @@
 
 #include "daemon/ctl.h"
 #include "daemon/ctl-contacts.h"
+#include "daemon/ctl-export.h"
 
 /* Later subcommands (status, send, contacts, rules, export) add a line here. */
 static const struct ctl_command ctl_commands[] = {
@@ -16,6 +17,7 @@ static const struct ctl_command ctl_commands[] = {
         { "rules", "check the rule files (check), preview a contact's messages (simulate)",
           ctl_rules },
         { "contacts", "import, export or change contacts (CSV)", ctl_contacts },
+        { "export", "write the upload batches to a directory (a USB stick)", ctl_export },
 };
 
 static void usage(FILE *f)

@@ -12,6 +12,7 @@ struct wake;
 struct hotplug;
 struct rules_runner;
 struct staff;
+struct upload;
 
 struct manager {
         sd_event *event;
@@ -24,6 +25,7 @@ struct manager {
         struct hotplug *hotplug;
         struct rules_runner *rules; /* the programme (daemon/rules-runner.h) */
         struct staff *staff;        /* ESTADO, PRUEBA, AYUDA from staff numbers */
+        struct upload *upload;      /* event batches to the central team */
         struct modem_host host;     /* what every binding gets */
 
         sd_event_source *sig_term, *sig_int, *sig_hup;

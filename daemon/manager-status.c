@@ -2,6 +2,7 @@
  * puentectl status reads (per-modem operator, signal, registration, SIM, last error). */
 #include "daemon/manager-internal.h"
 #include "daemon/rules-runner.h"
+#include "daemon/upload.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -102,6 +103,13 @@ int manager_status_json(struct manager *m, char *buf, size_t size, char *summary
         add_str(root, "summary", summary);
         if (m->rules)
                 add_str(root, "rules", rules_runner_status(m->rules));
+        if (m->upload) {
+                struct upload_status us;
+                char line[256];
+                upload_status(m->upload, &us);
+                upload_status_line(&us, time(NULL), line, sizeof(line));
+                add_str(root, "upload", line);
+        }
         add_int(root, "queued", queued);
         add_int(root, "modems_ready", ready);
         json_object_object_add(root, "modems", arr);

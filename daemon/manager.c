@@ -19,6 +19,7 @@
 #include "daemon/rules-runner.h"
 #include "daemon/staff.h"
 #include "daemon/store.h"
+#include "daemon/upload.h"
 #include "daemon/wake.h"
 
 #define MANAGER_TIMER_ACCURACY_US 1000
@@ -326,6 +327,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct manager *m = userdata;
         manager_inbox(m);
+        if (m->upload)
+                upload_kick(m->upload, false); /* cuts and sends from the loop, never here */
         manager_sweep(m);
         if (!m->stopping)
                 manager_scan_globs(m);
@@ -587,6 +590,12 @@ int manager_new(struct config *cfg, const char *config_path, bool verbose, struc
                 goto fail;
         }
         log_info("%s", rules_runner_status(m->rules));
+        struct upload_config uc;
+        upload_config_from(m->config, &uc);
+        if ((r = upload_new(m->event, m->store, &uc, &m->upload)) < 0) {
+                log_error("upload: %s", strerror(-r));
+                goto fail;
+        }
         if ((r = hotplug_new(m->event, m->config->autodetect, &manager_hotplug_ops, m,
                              &m->hotplug)) < 0)
                 goto fail;
@@ -619,6 +628,7 @@ struct manager *manager_free(struct manager *m)
                 *sources[i] = sd_event_source_disable_unref(*sources[i]);
         if (m->store && m->bank) /* a last snapshot says the daemon is gone */
                 store_setting_set(m->store, MANAGER_STATUS_KEY, "{\"pid\":0}");
+        m->upload = upload_free(m->upload);
         m->rules = rules_runner_free(m->rules);
         m->staff = staff_free(m->staff);
         m->bank = bank_free(m->bank);
