@@ -44,6 +44,9 @@ int bank_encode_part(struct bank *b, const struct store_part *p, struct bank_due
                 .msg_class = -1,
                 .ref16 = p->concat_ref > UINT8_MAX,
                 .ref = (uint16_t)p->concat_ref,
+                /* Queued as GSM 7-bit: any character outside it was transliterated when the
+                 * parts were counted (rules with translit = true), so fold it again here. */
+                .translit = p->encoding == STORE_ENC_GSM7,
         };
         int n;
 
