@@ -101,17 +101,22 @@ static int alert(struct engine_ctx *x, const struct rules_keyword *kw, int ki)
         const char *text, *lang;
 
         engine_reply(x, &kw->reply, -1, -1);
-        if (ci < 0 || engine_render(x, &kw->staff, -1, -1, &text, &lang) < 0)
+        if (engine_render(x, &kw->staff, -1, -1, &text, &lang) < 0)
                 return 0;
-        for (size_t i = 0; i < x->set->clinics[ci].staff.n; i++) {
-                struct rules_action *a = engine_action(x, RULES_ACT_ALERT);
+        /* A contact with no clinic (enrolled by SMS) has nobody of her own: a warning sign
+         * must not be dropped, so every declared clinic's staff gets it. */
+        size_t first = ci < 0 ? 0 : (size_t)ci, last = ci < 0 ? x->set->n_clinics : first + 1;
+        for (size_t c = first; c < last; c++) {
+                for (size_t i = 0; i < x->set->clinics[c].staff.n; i++) {
+                        struct rules_action *a = engine_action(x, RULES_ACT_ALERT);
 
-                if (!a)
-                        return -ENOBUFS;
-                a->keyword = ki;
-                a->text = text;
-                a->lang = lang;
-                a->to = x->set->clinics[ci].staff.v[i];
+                        if (!a)
+                                return -ENOBUFS;
+                        a->keyword = ki;
+                        a->text = text;
+                        a->lang = lang;
+                        a->to = x->set->clinics[c].staff.v[i];
+                }
         }
         return 0;
 }

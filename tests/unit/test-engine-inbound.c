@@ -222,6 +222,23 @@ static void test_keywords(void **state)
         fx_free(x);
 }
 
+/* A warning sign from a contact with no clinic (enrolled by SMS, say) must still reach
+ * people: it goes to the staff of every declared clinic instead of nowhere. */
+static void test_alert_without_clinic(void **state)
+{
+        struct fx *x = fx_new();
+        (void)state;
+        x->values[RULES_F_CLINIC] = NULL;
+        struct rules_drive *d = start(x);
+        const struct rules_drive_reply replies[] = { { at(x, 3, 15, 8, 0), "Fiebre" } };
+        assert_true(rules_drive_run(d, at(x, 3, 16, 0, 0), replies, 1, fx_record, x) > 0);
+        assert_int_equal(fx_count(x, RULES_ACT_ALERT, -1), 3);
+        assert_string_equal(fx_find(x, RULES_ACT_ALERT, -1, 0)->a.to, "+5215511111111");
+        assert_string_equal(fx_find(x, RULES_ACT_ALERT, -1, 2)->a.to, "+5216633333333");
+        rules_drive_free(d);
+        fx_free(x);
+}
+
 /* A loss stops routine messages at once; the participant then chooses support or a stop. */
 static void test_loss(void **state)
 {
@@ -274,6 +291,7 @@ int main(void)
                 cmocka_unit_test(test_quiz_timeouts),
                 cmocka_unit_test(test_opt_out_in_quiz),
                 cmocka_unit_test(test_keywords),
+                cmocka_unit_test(test_alert_without_clinic),
                 cmocka_unit_test(test_loss),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
