@@ -65,7 +65,6 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 .SECONDARY:
 .DELETE_ON_ERROR:
 .PHONY: all check test unit asan deps fuzz bench install clean format format-check demo \
-	lint valgrind soak \
 	lint valgrind soak
 all: $(PROGS) $(UNIT_BINS)
 
@@ -109,15 +108,6 @@ deps:
 
 fuzz: deps
 	tests/fuzz/run.sh $(FUZZ_TIME)
-
-# Hardening (docs/hardening.md): clang-tidy + cppcheck; the integration suite under valgrind
-# memcheck (build without SAN); a long run with every simulated fault (SOAK_MINUTES, default 30).
-lint:
-	tests/lint.sh
-valgrind: $(PROGS)
-	tests/valgrind.sh $(B)
-soak: $(PROGS)
-	tests/soak.sh $(B)
 
 # Hardening (docs/hardening.md): clang-tidy + cppcheck; the integration suite under valgrind
 # memcheck (build without SAN); a long run with every simulated fault (SOAK_MINUTES, default 30).
