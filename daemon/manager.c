@@ -122,7 +122,7 @@ static void manager_inbox(struct manager *m)
         if (m->staff && staff_process(m->staff, m->store, m->config, now) > 0)
                 manager_kick_soon(m);
         r = store_inbox_list(m->store, MANAGER_INBOX_BATCH, true, inbox_collect, &b);
-        if (r < 0 && r != 1)
+        if (r < 0)
                 log_warning("inbox: %s", store_errmsg(m->store));
         for (unsigned i = b.n; i-- > 0;) { /* listed newest first */
                 if (m->rules) {
