@@ -60,13 +60,14 @@ for i in range(N_CSV + 1, N + 1):       # enrolment by SMS, one every 1.5 s
     d = edd_for(i)
     lines.append((4 + 1.5 * (i - N_CSV - 1), "send %s m%d ALTA %s"
                   % (phone(i), 1 + i % 2, d.strftime("%d/%m/%Y"))))
-# What the enrolled phones do. The SMS enrolees (21..30) are contacts whether or not the CSV
-# import exists, so they ask for the savings quiz (treatment arm only: the control arm's
-# request is answered as the programme says) and give the warning sign and the opt-out.
+# What the enrolled phones do. The SMS enrolees (21..30) ask for the savings quiz (treatment
+# arm only: the control arm's request is answered as the programme says) and one opts out.
+# The warning sign comes from a contact of the clinic's list: it has a clinic, whose staff
+# the alert goes to (an SMS enrolee has none).
 for k, i in enumerate((21, 22, 23, 24, 25, 26)):
     lines.append((22 + k, "send %s m2 AHORRO" % phone(i)))
 lines.append((32, "unplug m1"))
-lines.append((36, "send %s m2 SANGRADO" % phone(27)))
+lines.append((36, "send %s m2 SANGRADO" % phone(9)))
 lines.append((40, "send %s m2 BAJA" % phone(28)))
 lines.append((44, "send %s m2 ESTADO" % STAFF[0]))
 lines.append((58, "replug m1"))

@@ -136,7 +136,7 @@ sys.exit(0 if any(json.loads(l).get("event") == "message" and json.loads(l).get(
 PY
 [ "$(find "$D/central" -name '*.ndjson.gz' | wc -l)" -gt 0 ] || missing+=("an anonymized batch uploaded")
 if [ ${#missing[@]} -gt 0 ]; then
-	echo "Not shown in this run (this build's puented does not do it yet):"
+	echo "Not shown in this run (the lines above say what happened instead):"
 	printf '  - %s\n' "${missing[@]}"
 	echo
 fi
