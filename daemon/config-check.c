@@ -259,7 +259,13 @@ static void k_filter(struct key_ctx *k)
 static void k_send_rate(struct key_ctx *k)
 {
         unsigned *out = k->x->modem ? &k->x->modem->send_rate : &k->c->send_rate;
-        to_uint(k, 1, CONFIG_SEND_RATE_MAX, out);
+        to_uint(k, 0, CONFIG_SEND_RATE_MAX, out); /* 0: no pacing (the bank's "no limit") */
+}
+
+static void k_send_timeout(struct key_ctx *k)
+{
+        unsigned *out = k->x->modem ? &k->x->modem->send_timeout : &k->c->send_timeout;
+        to_duration(k, 1, CONFIG_SEND_TIMEOUT_MAX, out);
 }
 
 static void k_daily_limit(struct key_ctx *k)
@@ -565,6 +571,7 @@ static const struct {
         { "", "unknown_resend", k_unknown_resend },
         { "", "reassembly_timeout", k_reassembly_timeout },
         { "", "send_rate", k_send_rate },
+        { "", "send_timeout", k_send_timeout },
         { "", "daily_limit", k_daily_limit },
         { "retry", "attempts", k_retry_attempts },
         { "retry", "first_delay", k_retry_first },
@@ -593,6 +600,7 @@ static const struct {
         { "modem", "flow", k_modem_flow },
         { "modem", "pin", k_modem_pin },
         { "modem", "send_rate", k_send_rate },
+        { "modem", "send_timeout", k_send_timeout },
         { "modem", "daily_limit", k_daily_limit },
         { "modem", "iccid", k_modem_iccid },
         { "modem", "imei", k_modem_imei },
@@ -657,6 +665,7 @@ static void begin_modem(struct config_ctx *x, struct config *c, const char *titl
         m->baud = CONFIG_DEFAULT_BAUD;
         m->flow = CONFIG_FLOW_NONE;
         m->send_rate = c->send_rate;
+        m->send_timeout = c->send_timeout;
         m->daily_limit = c->daily_limit;
         m->line = line;
 }

@@ -20,8 +20,8 @@
 #define LIST(name) CFG_STR_LIST(name, NULL, CFGF_NONE)
 
 static cfg_opt_t modem_opts[] = {
-        STR("device"),      STR("baud"),  STR("flow"), STR("pin"), STR("send_rate"),
-        STR("daily_limit"), STR("iccid"), STR("imei"), CFG_END(),
+        STR("device"),       STR("baud"),        STR("flow"),  STR("pin"),  STR("send_rate"),
+        STR("send_timeout"), STR("daily_limit"), STR("iccid"), STR("imei"), CFG_END(),
 };
 static cfg_opt_t pin_opts[] = { STR("pin"), CFG_END() };
 static cfg_opt_t retry_opts[] = { STR("attempts"), STR("first_delay"), STR("max_delay"),
@@ -47,6 +47,7 @@ static cfg_opt_t root_opts[] = {
         STR("unknown_resend"),
         STR("reassembly_timeout"),
         STR("send_rate"),
+        STR("send_timeout"),
         STR("daily_limit"),
         STR("staff_replies_per_hour"),
         CFG_SEC("retry", retry_opts, CFGF_NONE),

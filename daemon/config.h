@@ -36,6 +36,7 @@
 #define CONFIG_PIN_MIN            4 /* 3GPP TS 22.030 / 31.101: 4..8 digits */
 #define CONFIG_PIN_MAX            8
 #define CONFIG_SEND_RATE_MAX      60     /* parts per minute per modem (GSM: ~10..20 at best) */
+#define CONFIG_SEND_TIMEOUT_MAX   600    /* seconds one AT+CMGS may take before the modem is hung */
 #define CONFIG_DAILY_LIMIT_MAX    100000 /* parts per modem per day; 0 = no limit */
 #define CONFIG_RETRY_ATTEMPTS_MAX 20
 #define CONFIG_DURATION_MAX       (30 * 24 * 3600)
@@ -78,9 +79,10 @@ struct config_modem {
         char pin[CONFIG_PIN_MAX + 1]; /* "" = none */
         unsigned baud;
         enum config_flow flow;
-        unsigned send_rate;   /* parts per minute */
-        unsigned daily_limit; /* parts per day, 0 = none */
-        unsigned line;        /* where the section starts, for messages */
+        unsigned send_rate;    /* parts per minute, 0 = no pacing */
+        unsigned send_timeout; /* seconds for one AT+CMGS, 0 = AT_MODEM_SEND_TIMEOUT_MS */
+        unsigned daily_limit;  /* parts per day, 0 = none */
+        unsigned line;         /* where the section starts, for messages */
 };
 
 struct config_pin {
@@ -154,8 +156,8 @@ struct config {
         unsigned country_code;                 /* E.164 calling code for national numbers */
         bool autodetect;
         bool unknown_resend;
-        unsigned reassembly_timeout;     /* seconds */
-        unsigned send_rate, daily_limit; /* defaults for the modems */
+        unsigned reassembly_timeout;                   /* seconds */
+        unsigned send_rate, send_timeout, daily_limit; /* defaults for the modems */
         struct config_retry retry;
         struct config_filter allow, deny;
         struct config_upload upload;

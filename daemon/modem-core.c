@@ -140,9 +140,6 @@ void modem_join_bank(struct modem *md)
         const struct config_modem *cm = modem_section(md);
         unsigned rate = cm ? cm->send_rate : cfg->send_rate;
         unsigned limit = cm ? cm->daily_limit : cfg->daily_limit;
-        const char *o = getenv("PUENTED_TEST_SEND_RATE");
-        if (o && *o) /* simulator runs only: 0 lifts the pace (docs/puented.md) */
-                rate = (unsigned)strtoul(o, NULL, 10);
         int r = bank_modem_add(md->host.bank, md->store_id, &modem_bank_ops, md, rate, limit);
         if (r < 0) {
                 log_modem(LOG_ERR, md->name, "cannot join the bank: %s", strerror(-r));

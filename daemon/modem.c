@@ -380,9 +380,10 @@ static int modem_open(struct modem *md)
                         .quirks = md->quirks,
                         .name = md->name,
                 };
-                const char *o = getenv("PUENTED_TEST_SEND_TIMEOUT_MS");
-                if (o && *o) /* simulator runs only: a hung modem found in seconds */
-                        mc.send_timeout_ms = (uint32_t)strtoul(o, NULL, 10);
+                /* send_timeout (docs/puente.conf.md). The identity is not known yet: the
+                 * section found by the device path above, else the top-level value. */
+                unsigned secs = cm ? cm->send_timeout : cfg->send_timeout;
+                mc.send_timeout_ms = secs * 1000u;
                 r = at_modem_new(&mc, &modem_core_callbacks, md, &md->core);
                 if (r < 0)
                         goto fail;

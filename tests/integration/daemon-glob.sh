@@ -3,7 +3,6 @@
 # used, a second link to the same tty is not opened twice, and a modem unplugged and plugged
 # back is found again by the glob and keeps its store row (matched by IMEI).
 . "$(dirname "$0")/daemon-lib.bash"
-export PUENTED_TEST_SEND_RATE=0
 phones=(+525512345661 +525512345662)
 sim_start -m "m1=$T/by-id/usb-m1" -m "m2=$T/by-id/usb-m2" -p "${phones[0]}" -p "${phones[1]}"
 ln -s "$(readlink "$T/by-id/usb-m1")" "$T/by-id/usb-m1-alias"

@@ -3,7 +3,7 @@
 # once it answers again: the store shows "recovering" meanwhile, the other modem carries the
 # queue, nothing is lost or duplicated, and the recovered modem is used again.
 . "$(dirname "$0")/daemon-lib.bash"
-export PUENTED_TEST_SEND_RATE=0 PUENTED_TEST_SEND_TIMEOUT_MS=3000
+PUENTE_SEND_TIMEOUT=3
 
 phones=(+525512345621 +525512345622)
 sim_args=(-m "m1=$T/m1" -m "m2=$T/m2" -l 20)

@@ -56,11 +56,16 @@ sim_start() {
 simctl() { timeout 10 "$SIM" ctl "$T/ctl" "$@"; }
 
 # write_conf EXTRA-LINES: a puente.conf for this temp dir; modems and keys come from $1.
+# send_rate = 0: no pacing against a simulator (the 1..60 per minute of a real SIM would
+# make a 1,000-message test take minutes). $PUENTE_SEND_TIMEOUT (seconds, if set): the
+# AT+CMGS time-out, so that a hung modem is noticed within a test's time.
 write_conf() {
 	cat >"$CONF" <<CONF
 database = "$DB"
 state_directory = "$T"
 autodetect = false
+send_rate = 0
+${PUENTE_SEND_TIMEOUT:+send_timeout = $PUENTE_SEND_TIMEOUT}
 $1
 CONF
 }

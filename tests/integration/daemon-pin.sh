@@ -4,7 +4,6 @@
 # again after SIGHUP with the same configuration nor after a restart (the store remembers it),
 # and the right PIN given by a reload unlocks the SIM.
 . "$(dirname "$0")/daemon-lib.bash"
-export PUENTED_TEST_SEND_RATE=0
 ICC1=8952020000000000011 ICC2=8952020000000000022
 sim_start -v -m "m1=$T/m1,pin=1234,iccid=$ICC1" -m "m2=$T/m2,pin=4321,iccid=$ICC2" \
 	-p +525512345631

@@ -5,7 +5,6 @@
 # part, the status snapshot names both modems, and SIGTERM ends it cleanly.
 . "$(dirname "$0")/daemon-lib.bash"
 N=${PUENTE_MESSAGES:-60}
-export PUENTED_TEST_SEND_RATE=0 # no pacing against a simulator
 
 phones=(+525512345601 +525512345602 +525512345603 +525512345604 +525512345605)
 sim_args=(-m "m1=$T/m1" -m "m2=$T/m2")

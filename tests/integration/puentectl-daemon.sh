@@ -4,7 +4,6 @@
 # the phones exactly once, outbox shows them sent, an incoming message shows in the inbox,
 # and status says the daemon stopped once it has.
 . "$(dirname "$0")/daemon-lib.bash"
-export PUENTED_TEST_SEND_RATE=0 # no pacing against a simulator
 
 sim_start -m "m1=$T/m1" -m "m2=$T/m2" -p +525512345601 -p +525512345602
 write_conf "

@@ -40,6 +40,7 @@ static void test_defaults(void **state)
         assert_false(c->unknown_resend);
         assert_int_equal(c->reassembly_timeout, CONFIG_DEFAULT_REASSEMBLY_S);
         assert_int_equal(c->retry.attempts, CONFIG_DEFAULT_RETRY_ATTEMPTS);
+        assert_int_equal(c->send_timeout, 0); /* the modem core's own (at/modem.h) */
         assert_int_equal(c->n_modems, 0);
         assert_false(c->upload.enabled);
         config_free(c);
@@ -53,31 +54,33 @@ static void test_database_follows_state_directory(void **state)
         config_free(c);
 }
 
-static const char full[] = "database = /srv/puente/p.db\n"
-                           "state_directory = \"/srv/puente\"\n"
-                           "rules_directory = /etc/puente/rules.d\n"
-                           "country = \"gt\"\n"
-                           "unknown_resend = yes\n"
-                           "reassembly_timeout = 2h\n"
-                           "send_rate = 10\n"
-                           "daily_limit = 0\n"
-                           "autodetect = false\n"
-                           "allow = { \"1e0e:9001\", 861234567890123, \"8952140000000000009\" }\n"
-                           "deny = 12d1:1001\n"
-                           "retry { attempts = 3 first_delay = 30s max_delay = 10m }\n"
-                           "upload {\n"
-                           "  url = \"https://example.org/up\"\n"
-                           "  interval = 15m\n"
-                           "  key_file = /etc/puente/upload.key\n"
-                           "}\n"
-                           "modem \"/dev/serial/by-id/usb-SimTech-if02-port0\" {\n"
-                           "  baud = 921600\n"
-                           "  flow = rtscts\n"
-                           "  daily_limit = 800\n"
-                           "}\n"
-                           "modem 861234567890124 { pin = \"1234\" send_rate = 3 }\n"
-                           "modem norte { device = /dev/ttyUSB2 iccid = 8952140000000000001 }\n"
-                           "pin 8952140000000000002 { pin = 43210 }\n";
+static const char full[] =
+        "database = /srv/puente/p.db\n"
+        "state_directory = \"/srv/puente\"\n"
+        "rules_directory = /etc/puente/rules.d\n"
+        "country = \"gt\"\n"
+        "unknown_resend = yes\n"
+        "reassembly_timeout = 2h\n"
+        "send_rate = 10\n"
+        "send_timeout = 90\n"
+        "daily_limit = 0\n"
+        "autodetect = false\n"
+        "allow = { \"1e0e:9001\", 861234567890123, \"8952140000000000009\" }\n"
+        "deny = 12d1:1001\n"
+        "retry { attempts = 3 first_delay = 30s max_delay = 10m }\n"
+        "upload {\n"
+        "  url = \"https://example.org/up\"\n"
+        "  interval = 15m\n"
+        "  key_file = /etc/puente/upload.key\n"
+        "}\n"
+        "modem \"/dev/serial/by-id/usb-SimTech-if02-port0\" {\n"
+        "  baud = 921600\n"
+        "  flow = rtscts\n"
+        "  daily_limit = 800\n"
+        "}\n"
+        "modem 861234567890124 { pin = \"1234\" send_rate = 0 send_timeout = 5s }\n"
+        "modem norte { device = /dev/ttyUSB2 iccid = 8952140000000000001 }\n"
+        "pin 8952140000000000002 { pin = 43210 }\n";
 
 static void test_full(void **state)
 {
@@ -110,14 +113,16 @@ static void test_full(void **state)
         assert_string_equal(m->device, "/dev/serial/by-id/usb-SimTech-if02-port0");
         assert_int_equal(m->baud, 921600);
         assert_int_equal(m->flow, CONFIG_FLOW_RTSCTS);
-        assert_int_equal(m->send_rate, 10); /* the top-level default */
+        assert_int_equal(m->send_rate, 10);    /* the top-level default */
+        assert_int_equal(m->send_timeout, 90); /* the same */
         assert_int_equal(m->daily_limit, 800);
-        assert_int_equal(m->line, 18);
+        assert_int_equal(m->line, 19);
         m = &c->modems[1];
         assert_int_equal(m->key, CONFIG_KEY_IMEI);
         assert_string_equal(m->imei, "861234567890124");
         assert_string_equal(m->pin, "1234");
-        assert_int_equal(m->send_rate, 3);
+        assert_int_equal(m->send_rate, 0); /* no pacing */
+        assert_int_equal(m->send_timeout, 5);
         assert_int_equal(m->daily_limit, 0);
         assert_int_equal(m->baud, CONFIG_DEFAULT_BAUD);
         m = &c->modems[2];
@@ -158,11 +163,12 @@ static const struct bad_case bad[] = {
         { "databse = /var/lib/p.db\n",
           { "t.conf:1: unknown key 'databse'; expected one of: database, state_directory, "
             "rules_directory, country, default_country_code, autodetect, allow, deny, "
-            "unknown_resend, reassembly_timeout, send_rate, daily_limit, staff_replies_per_hour, "
+            "unknown_resend, reassembly_timeout, send_rate, send_timeout, daily_limit, "
+            "staff_replies_per_hour, "
             "retry, upload, modem, pin, clinic" } },
         { "modem m1 {\n  device = /dev/ttyUSB0\n  speed = 9600\n}\n",
           { "t.conf:3: unknown key 'speed' in modem; expected one of: device, baud, flow, pin, "
-            "send_rate, daily_limit, iccid, imei" } },
+            "send_rate, send_timeout, daily_limit, iccid, imei" } },
         { "modem m1 {\n  device = /dev/ttyUSB0\n\n  baud = 9601\n}\n",
           { "t.conf:4: modem \"m1\": baud: '9601' is not a serial speed; expected one of 9600, "
             "19200, 38400, 57600, 115200, 230400, 460800, 921600" } },
@@ -170,8 +176,15 @@ static const struct bad_case bad[] = {
           { "t.conf:1: database: 'var/lib/p.db' is not an absolute path; expected a path "
             "starting with /" } },
         { "send_rate = fast\n",
-          { "t.conf:1: send_rate: 'fast' is not a whole number; expected 1..60" } },
-        { "send_rate = 0\n", { "t.conf:1: send_rate: 0 is out of range; expected 1..60" } },
+          { "t.conf:1: send_rate: 'fast' is not a whole number; expected 0..60" } },
+        { "send_rate = 61\n", { "t.conf:1: send_rate: 61 is out of range; expected 0..60" } },
+        { "send_timeout = 0\n",
+          { "t.conf:1: send_timeout: 0 is out of range; expected 1s..600s" } },
+        { "modem m1 {\n  device = /dev/ttyUSB0\n  send_timeout = 11m\n}\n",
+          { "t.conf:3: modem \"m1\": send_timeout: 11m is out of range; expected 1s..600s" } },
+        { "modem m1 {\n  device = /dev/ttyUSB0\n  send_timeout = soon\n}\n",
+          { "t.conf:3: modem \"m1\": send_timeout: 'soon' is not a duration; expected seconds "
+            "or a number with s, m, h or d (90s, 15m, 6h, 1d)" } },
         { "unknown_resend = maybe\n",
           { "t.conf:1: unknown_resend: 'maybe' is not a boolean; expected true or false" } },
         { "reassembly_timeout = 10 minutes\n",
@@ -213,7 +226,8 @@ static const struct bad_case bad[] = {
         { "clinica norte { phone = 1 }\n",
           { "t.conf:1: unknown section 'clinica'; expected one of: database, state_directory, "
             "rules_directory, country, default_country_code, autodetect, allow, deny, "
-            "unknown_resend, reassembly_timeout, send_rate, daily_limit, staff_replies_per_hour, "
+            "unknown_resend, reassembly_timeout, send_rate, send_timeout, daily_limit, "
+            "staff_replies_per_hour, "
             "retry, upload, modem, pin, clinic" } },
         { "allow = { \"1e0e:9001\", \"usb0\", 12345 }\n",
           { "t.conf:1: allow: entry 2 'usb0' is neither a USB vendor:product (1e0e:9001), an "
