@@ -123,6 +123,7 @@ bench: deps
 	$(MAKE) B=build $(PROGS:$(B)/%=build/%) $(patsubst tests/bench/%.c,$(BB)/bench/%,$(BENCH_SRC))
 	@export PUENTE_BUILD=$(abspath build) PUENTE_SIM=$(abspath build)/puente-sim; \
 	for b in $(patsubst tests/bench/%.c,$(BB)/bench/%,$(BENCH_SRC)); do echo "== $$b"; $$b || exit 1; done
+	tests/bench/compare.sh $(abspath build)
 
 # The newcomer's tour (docs/demo.md): puente-sim, puented and the demo programme, narrated.
 demo: deps
