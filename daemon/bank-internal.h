@@ -54,6 +54,7 @@ struct bank_dead {
 /* A due part copied out of store_next_parts() (its strings are borrowed there). */
 struct bank_due {
         int64_t part_id, message_id, last_modem;
+        int64_t pinned_modem, pinned_at; /* store_part: the modem that sent a part of it */
         unsigned seq, part_count, attempts;
         bool taken;
         int encode_error; /* no PDU stored and encoding at send time failed */

@@ -224,6 +224,54 @@ static int fail_unsent(struct bank *b, struct bank_due *d, const char *why,
         return r;
 }
 
+static int dispatch(struct bank *b, struct bank_modem *m, struct bank_due *d,
+                    const struct bank_time *now);
+
+/* The whole message again, from any modem, under a new reference: the parts sent from the
+ * modem that is gone cannot be joined with parts from another SIM (docs/bank.md). */
+static int resend_whole(struct bank *b, struct bank_due *d, const struct bank_time *now)
+{
+        char why[STORE_ERROR_TEXT_MAX];
+        int64_t id = 0;
+        int r;
+
+        snprintf(why, sizeof(why),
+                 "resent whole: modem %lld that sent its first parts was away for %d s",
+                 (long long)d->pinned_modem, BANK_PIN_WAIT_S);
+        r = store_message_resend(b->store, d->message_id, why, now->wall, &id);
+        for (unsigned i = 0; i < b->n_due; i++)
+                if (b->due[i].message_id == d->message_id)
+                        b->due[i].taken = true;
+        b->due_valid = false; /* the new message's parts are due */
+        if (r == -ENOENT)
+                return 0; /* nothing left to resend (another process did) */
+        if (r < 0)
+                return r;
+        char what[64];
+        snprintf(what, sizeof(what), "resent as message %lld", (long long)id);
+        bank_log_part(LOG_WARNING, d->message_id, d->seq, d->part_count, what, why);
+        return 1;
+}
+
+/* A part of a message that has parts sent from one modem goes there only: at once if it is
+ * free, later if it is busy, and after BANK_PIN_WAIT_S without it the message is resent
+ * whole. Returns 1 if something moved, 0 if the part waits, or a negative errno. */
+static int pinned_part(struct bank *b, struct bank_due *d, const struct bank_time *now)
+{
+        struct bank_modem *m = modem_by_id(b, d->pinned_modem);
+
+        if (m && m->ready &&
+            (m->daily_limit == 0 || bank_modem_sent_on(m, now->day) < m->daily_limit)) {
+                if (!modem_free(m, now) || (m->follow_msg && m->follow_msg != d->message_id))
+                        return 0;
+                int r = dispatch(b, m, d, now);
+                return r < 0 ? r : 1;
+        }
+        if (now->wall < d->pinned_at + BANK_PIN_WAIT_S)
+                return 0;
+        return resend_whole(b, d, now);
+}
+
 /* Commits "sending", then hands the part to the modem. */
 static int dispatch(struct bank *b, struct bank_modem *m, struct bank_due *d,
                     const struct bank_time *now)
@@ -279,6 +327,8 @@ static int copy_due(const struct store_part *p, void *userdata)
                 .part_id = p->part_id,
                 .message_id = p->message_id,
                 .last_modem = p->modem_id,
+                .pinned_modem = p->pinned_modem,
+                .pinned_at = p->pinned_at,
                 .seq = p->seq,
                 .part_count = p->part_count,
                 .attempts = p->attempts,
@@ -365,6 +415,13 @@ static int kick_round(struct bank *b, const struct bank_time *now)
                         moved++;
                         continue;
                 }
+                if (d->part_count > 1 && d->pinned_modem) {
+                        r = pinned_part(b, d, now);
+                        if (r < 0)
+                                return r;
+                        moved += r;
+                        continue;
+                }
                 m = reserved_for(b, d, now->day);
                 if (m) {
                         if (!modem_free(m, now) ||
@@ -437,6 +494,18 @@ uint64_t bank_next_deadline(const struct bank *b)
         for (unsigned i = 0; i < BANK_RETRIES_MAX; i++)
                 if (b->retry_ms[i] != 0 && b->retry_ms[i] < next)
                         next = b->retry_ms[i];
+        /* A part waiting for its message's modem: the whole message is resent at the end of
+         * the wait even if nothing else wakes the daemon. */
+        for (unsigned i = 0; i < b->n_due; i++) {
+                const struct bank_due *d = &b->due[i];
+                int64_t left = d->pinned_at + BANK_PIN_WAIT_S - b->last.wall;
+
+                if (d->taken || !d->pinned_modem || d->part_count < 2 || left < 0)
+                        continue;
+                uint64_t at = b->last.mono_ms + (uint64_t)left * 1000u;
+                if (at < next)
+                        next = at;
+        }
         return next;
 }
 

@@ -36,6 +36,9 @@ struct at_modem_send_result; /* at/modem.h */
 #define BANK_NO_DEADLINE     UINT64_MAX   /* bank_next_deadline(): nothing is waiting */
 #define BANK_ERROR_WINDOW_MS (15 * 60000) /* errors this recent count against a modem */
 #define BANK_FAULTS_MAX      8 /* modem faults forgiven per part before they count as attempts */
+/* How long the rest of a multi-part message waits for the modem that sent its first parts
+ * (gone, restarting, not ready) before the whole message is sent again from another one. */
+#define BANK_PIN_WAIT_S 600
 
 struct bank_time {
         uint64_t mono_ms; /* CLOCK_MONOTONIC in ms: rate limits, bank_next_deadline() */

@@ -1,12 +1,12 @@
-/* puentectl send: normalize the number, encode the text into its PDUs (so the daemon's send
- * path costs nothing), queue it in the store and wake the daemon. */
+/* puentectl send: normalize the number, encode the text (a single part is stored as its PDU
+ * so the daemon's send path costs nothing; the parts of a longer message are encoded at send
+ * time with the reference the store counts for the recipient), queue it and wake the daemon. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -66,24 +66,12 @@ static char *read_stdin(void)
         return buf;
 }
 
-/* A random concatenation reference: two messages to one phone in flight at once must not
- * share one, or the phone joins their parts (TS 23.040 9.2.3.24.1). */
-static uint16_t random_ref(void)
-{
-        uint8_t r = 0;
-
-        if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-                r = (uint8_t)(rand() & 0xff);
-        return r;
-}
-
 struct encoded {
         struct sms_part *parts;
         char (*hex)[STORE_PDU_HEX_MAX];
         const char **hexes;
         struct sms_text_info info;
         int n;
-        uint16_t ref;
 };
 
 static int encode(const char *text, const char *to, struct encoded *e)
@@ -91,7 +79,8 @@ static int encode(const char *text, const char *to, struct encoded *e)
         struct sms_submit_opts o = {
                 .status_report = true, /* delivery reports give each message its state */
                 .msg_class = -1,
-                .ref = random_ref(),
+                /* the reference is the store's (store_queue_message()); only the count and
+                 * a single part's PDU are kept from here */
         };
 
         e->parts = calloc(STORE_PARTS_MAX, sizeof(*e->parts));
@@ -99,7 +88,6 @@ static int encode(const char *text, const char *to, struct encoded *e)
         e->hexes = calloc(STORE_PARTS_MAX, sizeof(*e->hexes));
         if (!e->parts || !e->hex || !e->hexes)
                 return -ENOMEM;
-        e->ref = o.ref;
         e->n = sms_submit_encode(text, to, &o, e->parts, STORE_PARTS_MAX, &e->info);
         if (e->n < 0)
                 return e->n;
@@ -180,9 +168,8 @@ static int queue_it(const struct ctl_context *ctx, const char *number, const cha
                 .text = text,
                 .encoding = e.info.charset == SMS_CHARSET_UCS2 ? STORE_ENC_UCS2 : STORE_ENC_GSM7,
                 .part_count = (unsigned)e.n,
-                .concat_ref = e.ref,
                 .priority = priority,
-                .pdus = e.hexes,
+                .pdus = e.n == 1 ? e.hexes : NULL,
         };
         r = store_queue_message(env.store, &m, time(NULL), &id);
         if (r < 0) {

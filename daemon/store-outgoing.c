@@ -70,8 +70,12 @@ static int check_new(struct store *s, const struct store_outgoing_new *m)
         if (m->part_count < 1 || m->part_count > STORE_PARTS_MAX)
                 return store_fail(s, -EINVAL, "queue message: %u parts (1..%d)", m->part_count,
                                   STORE_PARTS_MAX);
-        if ((unsigned)m->encoding > STORE_ENC_8BIT || m->concat_ref > 0xffff)
-                return store_fail(s, -EINVAL, "queue message: bad encoding or reference");
+        if ((unsigned)m->encoding > STORE_ENC_8BIT)
+                return store_fail(s, -EINVAL, "queue message: bad encoding");
+        if (m->pdus && m->part_count > 1)
+                return store_fail(s, -EINVAL,
+                                  "queue message: PDUs given for a multi-part message (its "
+                                  "reference is the store's, encoded at send time)");
         for (unsigned i = 0; m->pdus && i < m->part_count; i++)
                 if (!m->pdus[i] || !pdu_hex_ok(m->pdus[i]))
                         return store_fail(s, -EINVAL, "queue message: PDU of part %u is not hex",
@@ -79,9 +83,37 @@ static int check_new(struct store *s, const struct store_outgoing_new *m)
         return 0;
 }
 
+/* Moves the recipient's reference counter on and returns the new value. A recipient without
+ * a counter starts after the last reference used for it (a database from before the
+ * counter), else at 0. Inside the queueing transaction. */
+static int next_ref(struct store *s, const char *recipient, unsigned *ret_ref)
+{
+        sqlite3_stmt *st;
+        int r = store_stmt(s, STMT_CONCAT_REF_NEXT,
+                           "INSERT INTO concat_refs (recipient, last_ref) VALUES (?1,"
+                           " coalesce((SELECT (concat_ref + 1) % ?2 FROM outgoing"
+                           " WHERE recipient = ?1 AND part_count > 1 ORDER BY id DESC LIMIT 1),"
+                           " 0)) ON CONFLICT (recipient) DO UPDATE"
+                           " SET last_ref = (last_ref + 1) % ?2 RETURNING last_ref",
+                           &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, STORE_CONCAT_REFS);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                *ret_ref = (unsigned)sqlite3_column_int(st, 0);
+        else
+                r = store_sqlfail(s, rc == SQLITE_DONE ? SQLITE_ERROR : rc,
+                                  "count the recipient's concatenation reference");
+        sqlite3_reset(st);
+        return r;
+}
+
 int store_queue_message(struct store *s, const struct store_outgoing_new *m, int64_t now,
                         int64_t *ret_id)
 {
+        unsigned ref = 0;
         sqlite3_stmt *st;
         int64_t id;
         int r;
@@ -92,6 +124,11 @@ int store_queue_message(struct store *s, const struct store_outgoing_new *m, int
         r = store_tx_begin(s, "queue message");
         if (r < 0)
                 return r;
+        if (m->part_count > 1) {
+                r = next_ref(s, m->recipient, &ref);
+                if (r < 0)
+                        goto fail;
+        }
         r = store_stmt(s, STMT_MSG_INSERT,
                        "INSERT INTO outgoing (recipient, contact_id, text, encoding, part_count,"
                        " concat_ref, priority, not_before, created)"
@@ -104,7 +141,7 @@ int store_queue_message(struct store *s, const struct store_outgoing_new *m, int
         sqlite3_bind_text(st, 3, m->text, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, store_encoding_name(m->encoding), -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 5, (int)m->part_count);
-        sqlite3_bind_int(st, 6, (int)m->concat_ref);
+        sqlite3_bind_int(st, 6, (int)ref);
         sqlite3_bind_int(st, 7, m->priority);
         sqlite3_bind_int64(st, 8, m->not_before);
         sqlite3_bind_int64(st, 9, now);
@@ -139,9 +176,17 @@ fail:
         return r;
 }
 
+/* The pin: the modem of the message's parts that went out (the first by seq), and the
+ * latest time one did. */
 #define PART_COLUMNS                                                                               \
         "p.id, p.message_id, p.seq, o.part_count, o.concat_ref, o.encoding, p.state,"              \
-        " p.attempts, IFNULL(p.modem_id, 0), o.priority, o.recipient, o.text, p.pdu"
+        " p.attempts, IFNULL(p.modem_id, 0), o.priority, o.recipient, o.text, p.pdu,"              \
+        " IFNULL((SELECT q.modem_id FROM outgoing_parts q WHERE q.message_id = p.message_id"       \
+        "  AND q.modem_id IS NOT NULL AND q.state IN ('sent', 'delivered', 'undeliverable',"       \
+        "  'unknown') ORDER BY q.seq LIMIT 1), 0),"                                                \
+        " IFNULL((SELECT max(IFNULL(q.sent_at, q.updated)) FROM outgoing_parts q"                  \
+        "  WHERE q.message_id = p.message_id AND q.modem_id IS NOT NULL AND q.state IN"            \
+        "  ('sent', 'delivered', 'undeliverable', 'unknown')), 0)"
 
 static void read_part(sqlite3_stmt *st, struct store_part *p)
 {
@@ -159,6 +204,8 @@ static void read_part(sqlite3_stmt *st, struct store_part *p)
         store_column_copy(st, 10, p->recipient, sizeof(p->recipient));
         p->text = (const char *)sqlite3_column_text(st, 11);
         p->pdu = (const char *)sqlite3_column_text(st, 12);
+        p->pinned_modem = sqlite3_column_int64(st, 13);
+        p->pinned_at = sqlite3_column_int64(st, 14);
 }
 
 /* Steps a statement of PART_COLUMNS rows into cb. */
@@ -478,4 +525,95 @@ int store_report_match(struct store *s, int64_t modem_id, unsigned mr, const cha
         if (ret_part_id)
                 *ret_part_id = part;
         return 0;
+}
+
+int store_message_resend(struct store *s, int64_t message_id, const char *why, int64_t now,
+                         int64_t *ret_new_id)
+{
+        sqlite3_stmt *st;
+        unsigned ref = 0, count = 0;
+        char recipient[STORE_NUMBER_MAX];
+        int64_t id;
+        int r, rc;
+
+        r = store_tx_begin(s, "resend message");
+        if (r < 0)
+                return r;
+        r = store_stmt(s, STMT_MSG_RESEND_FAIL,
+                       "UPDATE outgoing_parts SET state = 'failed', error = ?2, updated = ?3"
+                       " WHERE message_id = ?1 AND state IN ('queued', 'retry')",
+                       &st);
+        if (r < 0)
+                goto fail;
+        sqlite3_bind_int64(st, 1, message_id);
+        sqlite3_bind_text(st, 2, why ? why : "resent whole", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now);
+        r = store_step_done(s, st, "fail the parts of a message resent");
+        if (r < 0)
+                goto fail;
+        if (sqlite3_changes(s->db) == 0) {
+                r = store_fail(s, -ENOENT, "resend message %lld: no part left to send",
+                               (long long)message_id);
+                goto fail;
+        }
+        r = store_stmt(s, STMT_MSG_RESEND_PARTS,
+                       "SELECT recipient, part_count FROM outgoing WHERE id = ?1", &st);
+        if (r < 0)
+                goto fail;
+        sqlite3_bind_int64(st, 1, message_id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                store_column_copy(st, 0, recipient, sizeof(recipient));
+                count = (unsigned)sqlite3_column_int(st, 1);
+        } else {
+                r = store_sqlfail(s, rc == SQLITE_DONE ? SQLITE_ERROR : rc, "resend message");
+        }
+        sqlite3_reset(st);
+        if (r < 0)
+                goto fail;
+        if (count > 1) {
+                r = next_ref(s, recipient, &ref);
+                if (r < 0)
+                        goto fail;
+        }
+        r = store_stmt(s, STMT_MSG_RESEND_COPY,
+                       "INSERT INTO outgoing (recipient, contact_id, text, encoding, part_count,"
+                       " concat_ref, priority, not_before, created) SELECT recipient, contact_id,"
+                       " text, encoding, part_count, ?2, priority, 0, ?3 FROM outgoing"
+                       " WHERE id = ?1",
+                       &st);
+        if (r < 0)
+                goto fail;
+        sqlite3_bind_int64(st, 1, message_id);
+        sqlite3_bind_int(st, 2, (int)ref);
+        sqlite3_bind_int64(st, 3, now);
+        r = store_step_done(s, st, "resend message");
+        if (r < 0)
+                goto fail;
+        id = sqlite3_last_insert_rowid(s->db);
+        r = store_stmt(s, STMT_PART_INSERT,
+                       "INSERT INTO outgoing_parts (message_id, seq, pdu, next_attempt, updated)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+                       &st);
+        if (r < 0)
+                goto fail;
+        for (unsigned i = 0; i < count; i++) {
+                /* no PDUs: encoded at send time with the new reference */
+                sqlite3_bind_int64(st, 1, id);
+                sqlite3_bind_int(st, 2, (int)i + 1);
+                sqlite3_bind_null(st, 3);
+                sqlite3_bind_int64(st, 4, 0);
+                sqlite3_bind_int64(st, 5, now);
+                r = store_step_done(s, st, "queue part");
+                if (r < 0)
+                        goto fail;
+        }
+        r = store_tx_commit(s, "resend message");
+        if (r < 0)
+                return r;
+        *ret_new_id = id;
+        return 0;
+fail:
+        store_tx_rollback(s);
+        return r;
 }

@@ -152,9 +152,13 @@ static const char schema_v3[] =
  * (store_inbound_part_add(), docs/store.md) without scanning the inbox. */
 static const char schema_v4[] = "CREATE INDEX incoming_dedup ON incoming (sender, sc_time);";
 
+/* Version 5: the concatenation reference counted per recipient (store_queue_message()); a
+ * recipient's first count follows the last reference a multi-part message to it used. */
+static const char schema_v5[] = "CREATE TABLE concat_refs ("
+                                " recipient TEXT PRIMARY KEY,"
+                                " last_ref INTEGER NOT NULL CHECK (last_ref BETWEEN 0 AND 255)"
+                                ") WITHOUT ROWID;";
+
 const char *const store_migrations[STORE_SCHEMA_VERSION] = {
-        schema_v1,
-        schema_v2,
-        schema_v3,
-        schema_v4,
+        schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
 };

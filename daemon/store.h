@@ -33,14 +33,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION  4
+#define STORE_SCHEMA_VERSION  5
 #define STORE_BUSY_TIMEOUT_MS 5000 /* puentectl waits this long for the daemon's lock */
 #define STORE_ERRMSG_MAX      512
 #define STORE_TEXT_MAX        4096 /* UTF-8 bytes of a whole message (255 parts is more) */
 #define STORE_PARTS_MAX       255  /* TS 23.040 9.2.3.24.1: an 8-bit part count */
-#define STORE_PDU_HEX_MAX     353  /* 2 * SMS_PDU_MAX hex digits and the NUL */
-#define STORE_NUMBER_MAX      48   /* E.164 or an alphanumeric sender, NUL included */
-#define STORE_ERROR_TEXT_MAX  128  /* a part's last error ("+CMS ERROR: 38") */
+#define STORE_CONCAT_REFS     256 /* TS 23.040 9.2.3.24.1: 8-bit references, counted per recipient */
+#define STORE_PDU_HEX_MAX     353             /* 2 * SMS_PDU_MAX hex digits and the NUL */
+#define STORE_NUMBER_MAX      48              /* E.164 or an alphanumeric sender, NUL included */
+#define STORE_ERROR_TEXT_MAX  128             /* a part's last error ("+CMS ERROR: 38") */
 #define STORE_REPORT_WINDOW_S (3 * 24 * 3600) /* a report older than its part by more... */
 #define STORE_REPORT_AHEAD_S  600             /* ...or this much before it is not its */
 /* A single-part message with the sender, SC time stamp and text of one received less than
@@ -115,15 +116,19 @@ struct store_outgoing_new {
         const char *text;      /* the whole message, UTF-8 */
         enum store_encoding encoding;
         unsigned part_count;     /* 1..STORE_PARTS_MAX, from the caller's encoder */
-        unsigned concat_ref;     /* reference of the concatenation UDH; kept for every retry */
         int priority;            /* higher goes first; 0 for ordinary reminders */
         int64_t not_before;      /* earliest send time (0 = at once) */
-        const char *const *pdus; /* NULL, or part_count hex PDUs pre-encoded by the caller */
+        const char *const *pdus; /* NULL, or the hex PDU of a single-part message */
 };
 
-/* Queues a message and its parts (state "queued") in one transaction. Returns the new
- * message id in *ret_id. -EINVAL for an empty recipient or text, a part count out of range,
- * too long a text or a malformed PDU. */
+/* Queues a message and its parts (state "queued") in one transaction. A multi-part message
+ * gets its concatenation reference here, in the same transaction: the recipient's counter
+ * (table concat_refs) moved on by one modulo STORE_CONCAT_REFS, so that no two of the last
+ * 256 multi-part messages to one number share one (a phone would join them); its PDUs are
+ * encoded at send time with it (daemon/bank-encode.c), so pre-encoded PDUs are refused for
+ * it. A single-part message has reference 0. Returns the new message id in *ret_id. -EINVAL
+ * for an empty recipient or text, a part count out of range, too long a text, a malformed
+ * PDU or PDUs given for a multi-part message. */
 int store_queue_message(struct store *s, const struct store_outgoing_new *m, int64_t now,
                         int64_t *ret_id);
 
@@ -138,6 +143,10 @@ struct store_part {
         enum store_part_state state;
         unsigned attempts;
         int64_t modem_id; /* last modem tried, 0 if none */
+        /* The modem that sent a part of this message (sent, delivered, undeliverable or
+         * unknown), 0 if none: the other parts must go out through it (docs/bank.md); and
+         * the latest time it sent one (wall seconds). */
+        int64_t pinned_modem, pinned_at;
         int priority;
         char recipient[STORE_NUMBER_MAX];
         const char *text; /* the whole message's text: borrowed, see the header */
@@ -167,6 +176,15 @@ int store_part_failed(struct store *s, int64_t part_id, const char *error, int64
 int store_part_retry(struct store *s, int64_t part_id, int64_t next_attempt, const char *error,
                      int64_t now);
 int store_part_unknown(struct store *s, int64_t part_id, const char *error, int64_t now);
+
+/* Queues message_id again as a new message (same recipient, contact, text, priority; a new
+ * concatenation reference) and fails its parts still "queued" or "retry" with `why`, in
+ * one transaction: the parts already sent from one SIM cannot be joined with parts from
+ * another, so the phone gets the whole message again instead (docs/bank.md). The parts
+ * already sent are left as they are. -ENOENT when the message has no part left to send
+ * (so it is resent once). */
+int store_message_resend(struct store *s, int64_t message_id, const char *why, int64_t now,
+                         int64_t *ret_new_id);
 
 /* Reads one part's state (for tests and puentectl): fills *ret (text and pdu are NULL). */
 int store_part_get(struct store *s, int64_t part_id, struct store_part *ret);

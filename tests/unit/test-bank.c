@@ -144,7 +144,7 @@ static int64_t queue_ex(struct fixture *f, const char *to, const char *text, int
         static struct sms_part parts[STORE_PARTS_MAX];
         static char hex[STORE_PARTS_MAX][STORE_PDU_HEX_MAX];
         const char *hexes[STORE_PARTS_MAX];
-        struct sms_submit_opts o = { .status_report = true, .msg_class = -1, .ref = 77 };
+        struct sms_submit_opts o = { .status_report = true, .msg_class = -1 };
         struct sms_text_info info;
         int n = sms_submit_encode(text, to, &o, parts, STORE_PARTS_MAX, &info);
         int64_t id;
@@ -159,9 +159,8 @@ static int64_t queue_ex(struct fixture *f, const char *to, const char *text, int
                 .text = text,
                 .encoding = info.charset == SMS_CHARSET_UCS2 ? STORE_ENC_UCS2 : STORE_ENC_GSM7,
                 .part_count = (unsigned)n,
-                .concat_ref = 77,
                 .priority = priority,
-                .pdus = pdus ? hexes : NULL,
+                .pdus = pdus && n == 1 ? hexes : NULL, /* parts: at send time */
         };
         assert_int_equal(store_queue_message(f->s, &m, f->now.wall, &id), 0);
         return id;
@@ -587,7 +586,7 @@ static void test_healthiest(void **state)
         assert_int_equal(info.recent_errors, 0);
 }
 
-/* A part queued with no PDU is encoded at send time, the same as puentectl would have. */
+/* A part queued with no PDU is encoded at send time, with the reference the store counted. */
 static void test_encode_at_send_time(void **state)
 {
         struct fixture *f = *state;
@@ -599,7 +598,7 @@ static void test_encode_at_send_time(void **state)
         assert_int_equal(sms_pdu_decode_hex(last(f, 0)->pdu, SMS_DIR_MO, &pdu), 0);
         assert_int_equal(pdu.charset, SMS_CHARSET_UCS2);
         assert_true(pdu.concat.present);
-        assert_int_equal(pdu.concat.ref, 77);
+        assert_int_equal(pdu.concat.ref, 0); /* the store's first for this recipient */
         assert_int_equal(pdu.concat.seq, 1);
         assert_string_equal(pdu.addr.number, "+525512345678");
         assert_int_equal(last(f, 0)->tpdu_len, strlen(last(f, 0)->pdu) / 2 - 1);
@@ -667,6 +666,82 @@ static void test_due_list_refresh(void **state)
         assert_string_equal(pdu.text, "nuevo");
 }
 
+struct find_part {
+        int64_t message_id, part_id;
+        unsigned seq;
+};
+
+static int find_part_cb(const struct store_part *p, void *userdata)
+{
+        struct find_part *q = userdata;
+
+        if (p->message_id == q->message_id && p->seq == q->seq)
+                q->part_id = p->part_id;
+        return 0;
+}
+
+/* Part 1 of a 2-part message sent from modem 0 by an earlier run of the daemon. */
+static int64_t half_sent(struct fixture *f)
+{
+        int64_t multi = queue(f, LONG_TEXT, 0);
+        struct find_part q = { .message_id = multi, .seq = 1 };
+
+        assert_true(store_next_parts(f->s, f->now.wall, 100, find_part_cb, &q) >= 0);
+        assert_true(q.part_id > 0);
+        assert_int_equal(store_part_sending(f->s, q.part_id, f->m[0].id, f->now.wall), 0);
+        assert_int_equal(store_part_sent(f->s, q.part_id, 3, f->now.wall), 0);
+        return multi;
+}
+
+/* After a restart (or an unplug) the rest of a message waits for the modem that sent its
+ * first part, however free the others are: the phone joins parts from one sender only. */
+static void test_multipart_pinned_after_restart(void **state)
+{
+        struct fixture *f = *state;
+        int64_t multi = half_sent(f);
+
+        add(f, 1, 0, 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 0);
+        advance(f, (BANK_PIN_WAIT_S - 1) * 1000ull);
+        assert_int_equal(bank_kick(f->b, &f->now), 0);
+        assert_int_equal(f->m[1].n, 0);
+        add(f, 0, 0, 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        assert_int_equal(f->m[0].n, 1);
+        assert_int_equal(part(f, last(f, 0)->part_id).message_id, multi);
+        assert_int_equal(part(f, last(f, 0)->part_id).seq, 2);
+}
+
+/* The modem does not come back in BANK_PIN_WAIT_S: the whole message goes again from another
+ * modem under a new reference; the part sent alone is never sent again. */
+static void test_multipart_resent_whole(void **state)
+{
+        struct fixture *f = *state;
+        struct sms_pdu first, again;
+        struct find_part q;
+        int64_t multi = half_sent(f);
+
+        q = (struct find_part){ .message_id = multi, .seq = 2 };
+        assert_true(store_next_parts(f->s, f->now.wall, 100, find_part_cb, &q) >= 0);
+        add(f, 1, 0, 0);
+        advance(f, BANK_PIN_WAIT_S * 1000ull);
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        assert_int_equal(part(f, q.part_id).state, STORE_PART_FAILED);
+        int64_t again_id = part(f, last(f, 1)->part_id).message_id;
+        assert_true(again_id > multi);
+        assert_int_equal(part(f, last(f, 1)->part_id).seq, 1);
+        answer(f, last(f, 1)->cookie, BANK_OUTCOME_SENT, NULL);
+        assert_int_equal(f->m[1].n, 2);
+        assert_int_equal(part(f, last(f, 1)->part_id).message_id, again_id);
+        assert_int_equal(part(f, last(f, 1)->part_id).seq, 2);
+        assert_int_equal(sms_pdu_decode_hex(f->m[1].sends[0].pdu, SMS_DIR_MO, &first), 0);
+        assert_int_equal(sms_pdu_decode_hex(f->m[1].sends[1].pdu, SMS_DIR_MO, &again), 0);
+        assert_int_equal(first.concat.ref, again.concat.ref);
+        assert_int_not_equal(first.concat.ref, 0); /* the first message had 0 */
+        answer(f, last(f, 1)->cookie, BANK_OUTCOME_SENT, NULL);
+        assert_int_equal(total_sends(f), 2);
+}
+
 static void test_bad_arguments(void **state)
 {
         struct fixture *f = *state;
@@ -688,6 +763,8 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         const struct CMUnitTest tests[] = {
                 T(test_send_and_sent),
+                T(test_multipart_pinned_after_restart),
+                T(test_multipart_resent_whole),
                 T(test_priority),
                 T(test_rate_limit),
                 T(test_daily_limit),

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "daemon/store.h"
 
@@ -67,7 +68,6 @@ static int64_t queue(struct store *s, const char *to, const char *text, unsigned
                 .text = text,
                 .encoding = STORE_ENC_GSM7,
                 .part_count = parts,
-                .concat_ref = 42,
                 .priority = priority,
         };
         int64_t id = 0;
@@ -132,7 +132,7 @@ static void test_queue_and_order(void **state)
         assert_int_equal(k.p[2].message_id, a);
         assert_int_equal(k.p[2].seq, 2);
         assert_int_equal(k.p[2].part_count, 2);
-        assert_int_equal(k.p[2].concat_ref, 42);
+        assert_int_equal(k.p[2].concat_ref, 0); /* the recipient's first multi-part message */
         assert_int_equal(k.p[3].message_id, b);
         assert_string_equal(k.text[1], "first reminder");
         assert_string_equal(k.p[1].recipient, "+525512345678");
@@ -142,15 +142,137 @@ static void test_queue_and_order(void **state)
         assert_int_equal(store_next_parts(f->s, T0 + 10, 2, pick_cb, &k), 2);
 }
 
+/* Reads a message's reference with SQLite directly (any test may look at the rows). */
+static unsigned ref_of(struct fixture *f, int64_t id)
+{
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        unsigned ref = 99999;
+
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT concat_ref FROM outgoing WHERE id = ?1", -1,
+                                            &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+                ref = (unsigned)sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return ref;
+}
+
+/* A phone joins the parts of one sender by reference: two messages to one recipient with the
+ * same reference, the first still incomplete, are joined (the daemon's tests saw it with
+ * random references). The store counts references per recipient in the queueing
+ * transaction, so 256 multi-part messages in a row to one number never repeat one. */
+static void test_concat_ref_per_recipient(void **state)
+{
+        struct fixture *f = *state;
+        const char *a = "+525512345678", *b = "+525587654321", *c = "+525511112222";
+        bool seen[STORE_CONCAT_REFS] = { false };
+
+        int64_t a1 = queue(f->s, a, "uno", 2, 0, T0);
+        int64_t a2 = queue(f->s, a, "dos", 3, 0, T0);
+        int64_t b1 = queue(f->s, b, "otro", 2, 0, T0);
+        int64_t a0 = queue(f->s, a, "corto", 1, 0, T0); /* single part: no reference used */
+        int64_t a3 = queue(f->s, a, "tres", 2, 0, T0);
+        assert_int_equal(ref_of(f, a2), (ref_of(f, a1) + 1) % STORE_CONCAT_REFS);
+        assert_int_equal(ref_of(f, a3), (ref_of(f, a1) + 2) % STORE_CONCAT_REFS);
+        assert_int_equal(ref_of(f, b1), ref_of(f, a1)); /* counted apart */
+        assert_int_equal(ref_of(f, a0), 0);
+        for (unsigned i = 0; i < STORE_CONCAT_REFS; i++) {
+                unsigned r = ref_of(f, queue(f->s, c, "x", 2, 0, T0));
+                assert_true(r < STORE_CONCAT_REFS);
+                assert_false(seen[r]);
+                seen[r] = true;
+        }
+
+        /* PDUs encoded by the caller cannot carry the store's reference */
+        const char *pdus[] = { "0011000C915225", "0011000c915225ab" };
+        struct store_outgoing_new m = {
+                .recipient = a, .text = "x", .part_count = 2, .pdus = pdus
+        };
+        int64_t id;
+        assert_int_equal(store_queue_message(f->s, &m, T0, &id), -EINVAL);
+        assert_non_null(strstr(store_errmsg(f->s), "multi-part"));
+}
+
+/* Parts of one message must come from one SIM (the phone joins parts by sender): the due
+ * parts of a message with a part already sent name that modem and when it sent; the whole
+ * message can be queued again under a new reference (its unsent parts failed, once). */
+static void test_message_pin_and_resend(void **state)
+{
+        struct fixture *f = *state;
+        struct picked k = { 0 };
+        struct store_part p;
+        int64_t m = queue(f->s, "+525512345678", "uno dos tres", 3, 0, T0), n = 0;
+        int64_t p1 = part_of(f->s, m, 1), p2 = part_of(f->s, m, 2), p3 = part_of(f->s, m, 3);
+
+        assert_int_equal(store_next_parts(f->s, T0 + 1, 10, pick_cb, &k), 3);
+        assert_int_equal(k.p[1].pinned_modem, 0); /* nothing sent yet */
+        assert_int_equal(store_part_sending(f->s, p1, f->modem, T0 + 1), 0);
+        assert_int_equal(store_part_sent(f->s, p1, 5, T0 + 2), 0);
+        k.n = 0;
+        assert_int_equal(store_next_parts(f->s, T0 + 10, 10, pick_cb, &k), 2);
+        assert_int_equal(k.p[0].pinned_modem, f->modem);
+        assert_int_equal(k.p[0].pinned_at, T0 + 2);
+        assert_int_equal(k.p[1].pinned_modem, f->modem);
+
+        assert_int_equal(store_message_resend(f->s, m, "modem gone", T0 + 700, &n), 0);
+        assert_true(n > m);
+        assert_int_equal(state_of(f->s, p1), STORE_PART_SENT); /* never sent again alone */
+        assert_int_equal(state_of(f->s, p2), STORE_PART_FAILED);
+        assert_int_equal(state_of(f->s, p3), STORE_PART_FAILED);
+        assert_int_equal(store_part_get(f->s, p2, &p), 0);
+        assert_int_not_equal(ref_of(f, n), ref_of(f, m));
+        k.n = 0;
+        assert_int_equal(store_next_parts(f->s, T0 + 700, 10, pick_cb, &k), 3);
+        for (unsigned i = 0; i < 3; i++) {
+                assert_int_equal(k.p[i].message_id, n);
+                assert_int_equal(k.p[i].pinned_modem, 0);
+                assert_string_equal(k.text[i], "uno dos tres");
+        }
+        /* once: nothing of the old message is left to resend */
+        assert_int_equal(store_message_resend(f->s, m, "again", T0 + 800, &n), -ENOENT);
+        assert_int_equal(store_message_resend(f->s, 999, "none", T0, &n), -ENOENT);
+}
+
+/* A database from before the counter: the next reference follows the last one used. */
+static void test_concat_ref_after_migration(void **state)
+{
+        struct fixture *f = *state;
+        struct store_options o = { .target_version = 4 };
+        char err[STORE_ERRMSG_MAX];
+        sqlite3 *db;
+
+        store_close(f->s);
+        unlink(f->path);
+        assert_int_equal(store_open(f->path, &o, &f->s, err), 0);
+        store_close(f->s);
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+                                      "INSERT INTO outgoing (recipient, text, encoding,"
+                                      " part_count, concat_ref, created) VALUES"
+                                      " ('+525512345678', 'a', 'gsm7', 2, 200, 1),"
+                                      " ('+525587654321', 'b', 'gsm7', 2, 255, 1),"
+                                      " ('+525512345678', 'c', 'gsm7', 1, 0, 2);",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+        assert_int_equal(store_open(f->path, NULL, &f->s, err), 0);
+        assert_int_equal(ref_of(f, queue(f->s, "+525512345678", "x", 2, 0, T0)), 201);
+        assert_int_equal(ref_of(f, queue(f->s, "+525587654321", "x", 2, 0, T0)), 0);
+}
+
 static void test_not_before_and_pdus(void **state)
 {
         struct fixture *f = *state;
-        const char *pdus[] = { "0011000C915225", "0011000c915225ab" };
+        const char *pdus[] = { "0011000C915225" };
         struct store_outgoing_new m = {
                 .recipient = "+525512345678",
                 .text = "good morning",
                 .encoding = STORE_ENC_UCS2,
-                .part_count = 2,
+                .part_count = 1,
                 .not_before = T0 + 3600,
                 .pdus = pdus,
         };
@@ -158,9 +280,13 @@ static void test_not_before_and_pdus(void **state)
         int64_t id;
 
         assert_int_equal(store_queue_message(f->s, &m, T0, &id), 0);
+        m.part_count = 2; /* encoded at send time */
+        m.pdus = NULL;
+        assert_int_equal(store_queue_message(f->s, &m, T0, &id), 0);
         assert_int_equal(store_next_parts(f->s, T0 + 3599, 10, pick_cb, &k), 0);
-        assert_int_equal(store_next_parts(f->s, T0 + 3600, 10, pick_cb, &k), 2);
+        assert_int_equal(store_next_parts(f->s, T0 + 3600, 10, pick_cb, &k), 3);
         assert_string_equal(k.p[0].pdu ? "" : "null", ""); /* pointer was valid in the cb */
+        assert_null(k.p[1].pdu);
         assert_int_equal(k.p[1].encoding, STORE_ENC_UCS2);
 }
 
@@ -676,6 +802,9 @@ int main(void)
                 cmocka_unit_test(test_names),
                 T(test_schema_version),
                 T(test_inbound_single_dedup),
+                T(test_concat_ref_per_recipient),
+                T(test_concat_ref_after_migration),
+                T(test_message_pin_and_resend),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
