@@ -143,5 +143,6 @@ fi
 echo "The demo ended after $(( $(date +%s) - ${START%.*} )) s; nothing is left running."
 echo "Database:        $D/puente.db   (sqlite3 $D/puente.db 'SELECT * FROM events')"
 batch=$(find "$D/central" -name '*.ndjson.gz' | sort | tail -1)
-echo "Uploaded batch:  ${batch:-none (the upload target is $D/central/)}"
+nb=$(find "$D/central" -name '*.ndjson.gz' | wc -l)
+echo "Uploaded batch:  ${batch:-none (the upload target is $D/central/)}${batch:+ (the last of $nb)}"
 echo "Logs:            $D/puented.log, $D/sim.log; the phones' record: $D/phones.jsonl"

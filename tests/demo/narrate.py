@@ -207,8 +207,8 @@ class Narrator:
             except (OSError, EOFError):
                 self.batches.discard(path)
                 continue
-            say(os.path.getmtime(path), "anonymized batch uploaded: %s (%d events)"
-                % (os.path.relpath(path, d), n))
+            say(os.path.getmtime(path), "anonymized batch uploaded: %s (%d event%s)"
+                % (os.path.relpath(path, d), n, "" if n == 1 else "s"))
 
     def poll(self):
         self.modems()
