@@ -217,6 +217,7 @@ static enum rules_inbound_category classify(struct engine_ctx *x, const char *no
         struct rules_state *s = &x->res->state;
         int ki;
 
+        x->word = word;
         if (in_words(word, &st->opt_out_words) || in_words(norm, &st->opt_out_words)) {
                 if (s->quiz != RULES_NONE)
                         engine_quiz_abort(x);

@@ -14,6 +14,7 @@ struct engine_ctx {
         struct rules_result *res;
         int64_t now;
         unsigned sent_now; /* sends queued by this call, for the caps */
+        const char *word;  /* inbound: the normalized first word, for {keyword}; NULL in ticks */
         /* Parsed date fields, keyed by the value's address (a FIELD_SET gives a new one). */
         const char *date_of[ENGINE_DATE_CACHE];
         int64_t date_days[ENGINE_DATE_CACHE];

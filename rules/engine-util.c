@@ -1,4 +1,5 @@
 /* rules/engine-util: the engine's result building, values, dates and rendering. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -156,6 +157,16 @@ static int lookup(void *userdata, const char *name, size_t len, const char **ret
                         return -ENOENT;
                 snprintf(r->buf, sizeof(r->buf), "%lld",
                          (long long)rules_floor_div(engine_local_day(x, x->now) - zero, 7));
+                v = r->buf;
+        } else if (strcmp(key, "keyword") == 0) {
+                /* The word the participant sent, upper case so staff see it at a glance. */
+                size_t i = 0;
+
+                if (!x->word || !x->word[0])
+                        return -ENOENT;
+                for (; x->word[i] && i < sizeof(r->buf) - 1; i++)
+                        r->buf[i] = (char)toupper((unsigned char)x->word[i]);
+                r->buf[i] = '\0';
                 v = r->buf;
         } else if (strcmp(key, "clinic") == 0) {
                 int ci = rules_clinic_find(x->set, engine_value(x, RULES_F_CLINIC));

@@ -222,6 +222,23 @@ static void test_keywords(void **state)
         fx_free(x);
 }
 
+/* The sample programme's staff text names the warning sign ({keyword}, docs/rules.md): it
+ * rendered nothing, so no alert ever reached staff. */
+static void test_alert_keyword_placeholder(void **state)
+{
+        struct fx *x = fx_new();
+        (void)state;
+        x->keywords[2].staff = T1("{keyword}: {study_id} {phone}, {clinic}");
+        struct rules_drive *d = start(x);
+        const struct rules_drive_reply replies[] = { { at(x, 3, 15, 8, 0), "Fiebre alta" } };
+        assert_true(rules_drive_run(d, at(x, 3, 16, 0, 0), replies, 1, fx_record, x) > 0);
+        assert_int_equal(fx_count(x, RULES_ACT_ALERT, -1), 2);
+        assert_string_equal(fx_find(x, RULES_ACT_ALERT, -1, 0)->text,
+                            "FIEBRE: S0001 +5215512345678, Centro de Salud Tlalpan");
+        rules_drive_free(d);
+        fx_free(x);
+}
+
 /* A warning sign from a contact with no clinic (enrolled by SMS, say) must still reach
  * people: it goes to the staff of every declared clinic instead of nowhere. */
 static void test_alert_without_clinic(void **state)
@@ -292,6 +309,7 @@ int main(void)
                 cmocka_unit_test(test_opt_out_in_quiz),
                 cmocka_unit_test(test_keywords),
                 cmocka_unit_test(test_alert_without_clinic),
+                cmocka_unit_test(test_alert_keyword_placeholder),
                 cmocka_unit_test(test_loss),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
