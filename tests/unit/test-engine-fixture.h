@@ -20,8 +20,7 @@ static size_t fx_n_texts;
 static const char *fx_words[128];
 static size_t fx_n_words;
 
-static struct rules_texts T1(const char *s)
-{
+static struct rules_texts T1(const char *s) {
         struct rules_text *t = &fx_texts[fx_n_texts++];
 
         *t = (struct rules_text){ .lang = "es", .text = s };
@@ -30,7 +29,8 @@ static struct rules_texts T1(const char *s)
 
 #define W(...) fx_w(__VA_ARGS__, NULL)
 
-static struct rules_strings fx_w(const char *first, ...)
+static struct rules_strings
+fx_w(const char *first, ...)
 {
         struct rules_strings r = { &fx_words[fx_n_words], 0 };
         va_list ap;
@@ -204,8 +204,7 @@ static struct fx *fx_new(void)
         x->reminders[FX_R_WEEKLY].to_days = 280;
         x->reminders[FX_R_WEEKLY].every_days = 7;
         x->reminders[FX_R_WEEKLY].arms = 1;
-        x->reminders[FX_R_WEEKLY].text =
-                T1("Hola {name}, semana {week}. ¡Tú puedes!");
+        x->reminders[FX_R_WEEKLY].text = T1("Hola {name}, semana {week}. ¡Tú puedes!");
         x->variant = (struct rules_variant){ .name = "control",
                                              .arms = 2,
                                              .text = T1("Semana {week} de embarazo.") };
@@ -222,8 +221,7 @@ static struct fx *fx_new(void)
         x->reminders[FX_R_APPT].window_end = 12 * 60;
         x->reminders[FX_R_APPT].slot_field = RULES_NONE;
         x->reminders[FX_R_APPT].during_quiz = RULES_DURING_QUIZ_INTERRUPT;
-        x->reminders[FX_R_APPT].text =
-                T1("Tu cita en {clinic} es el {appointment_date}.");
+        x->reminders[FX_R_APPT].text = T1("Tu cita en {clinic} es el {appointment_date}.");
 
         x->reminders[FX_R_MOTIV] = base;
         x->reminders[FX_R_MOTIV].name = "motivacion";
