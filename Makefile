@@ -100,8 +100,8 @@ test: $(PROGS) $(UNIT_BINS)
 	tests/run-tests.sh $(B)
 
 check: deps format-check
-	$(MAKE) B=build test
-	$(MAKE) B=build/asan SAN=1 OPT=-O1 test
+	$(MAKE) -j2 B=build test
+	$(MAKE) -j2 B=build/asan SAN=1 OPT=-O1 test
 
 deps:
 	@tests/deps.sh
