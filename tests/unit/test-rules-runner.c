@@ -270,7 +270,7 @@ static void test_runner_matches_drive(void **state)
                 rules_runner_free(r2);
         }
         assert_int_equal(rules_runner_reload(r, why, sizeof(why)), 0);
-        assert_non_null(strstr(rules_runner_status(r), "contacts scheduled, next due 2026-"));
+        assert_non_null(strstr(rules_runner_status(r), "contacts scheduled, next due 20"));
         rules_runner_set_clock_trusted(r, false);
         assert_non_null(strstr(rules_runner_status(r), "held: the clock is not trusted"));
         assert_int_equal(rules_runner_run(r, to + 40 * 86400, 10), 0);
