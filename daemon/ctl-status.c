@@ -235,8 +235,13 @@ static void print_plain(const struct daemon_state *d, const struct modem_row *ro
                 printf("Daemon: running (pid %lld): %s\n", d->pid, json_str(d->snap, "summary"));
         else
                 printf("Daemon: NOT RUNNING (%s); queued messages wait until it starts\n", d->why);
+        if (d->running && json_str(d->snap, "rules")[0])
+                printf("Rules: %s\n", json_str(d->snap, "rules"));
+        if (d->running && json_str(d->snap, "upload")[0])
+                printf("Upload: %s\n", json_str(d->snap, "upload"));
         if (n == 0)
-                printf("Modems: none known yet\n");
+                printf("Modems: none known yet: plug in a USB modem, or check the modem sections "
+                       "and autodetect in puente.conf\n");
         for (unsigned i = 0; i < n; i++)
                 print_modem(&rows[i]);
         printf("Queue: %u part%s waiting (%u new, %u to retry), %u sending\n", waiting,
@@ -252,9 +257,12 @@ static void print_plain(const struct daemon_state *d, const struct modem_row *ro
                        : "s",
                st->parts[STORE_PART_DELIVERED], st->parts[STORE_PART_UNDELIVERABLE],
                st->parts[STORE_PART_SENT]);
-        printf("Problems: %u part%s failed, %u unknown (maybe sent, not resent)\n",
-               st->parts[STORE_PART_FAILED], st->parts[STORE_PART_FAILED] == 1 ? "" : "s",
-               st->parts[STORE_PART_UNKNOWN]);
+        if (st->parts[STORE_PART_FAILED] + st->parts[STORE_PART_UNKNOWN] == 0)
+                printf("Problems: none\n");
+        else
+                printf("Problems: %u part%s failed, %u unknown (maybe sent, not resent)\n",
+                       st->parts[STORE_PART_FAILED], st->parts[STORE_PART_FAILED] == 1 ? "" : "s",
+                       st->parts[STORE_PART_UNKNOWN]);
         printf("Incoming: %u message%s (%u not yet handled), %u part%s of unfinished messages\n",
                st->incoming, st->incoming == 1 ? "" : "s", st->incoming_unhandled,
                st->inbound_partial, st->inbound_partial == 1 ? "" : "s");
@@ -317,6 +325,8 @@ static void print_json(const struct daemon_state *d, const struct modem_row *row
         add_int(dj, "updated", d->updated);
         add_str(dj, "summary", d->running ? json_str(d->snap, "summary") : "");
         add_str(dj, "problem", d->why);
+        add_str(dj, "rules", d->running ? json_str(d->snap, "rules") : "");
+        add_str(dj, "upload", d->running ? json_str(d->snap, "upload") : "");
         json_object_object_add(root, "daemon", dj);
         for (unsigned i = 0; i < n; i++)
                 json_object_array_add(arr, modem_json(&rows[i]));

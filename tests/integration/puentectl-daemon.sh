@@ -24,6 +24,9 @@ grep -qE '^  signal:      [0-9]+ bars? \(-[0-9]+ dBm\)$' "$T/st" || fail "no sig
 grep -qE '^  network:     [^ ].*, registered' "$T/st" || fail "no network line: $(cat "$T/st")"
 grep -qE '^  SIM:         ready, ICCID [0-9]+$' "$T/st" || fail "no SIM line: $(cat "$T/st")"
 [ "$(grep -c '^  errors:      none$' "$T/st")" -eq 2 ] || fail "errors on a clean start: $(cat "$T/st")"
+# what is missing is said: this configuration has no rules directory
+grep -qE '^Rules: no rules' "$T/st" || fail "no Rules line saying none run: $(cat "$T/st")"
+grep -qE '^Upload: ' "$T/st" || fail "no Upload line: $(cat "$T/st")"
 
 # send: national forms, a 3-part message; the daemon is woken (no warning on stderr)
 long=$(python3 -c 'print("Recordatorio: tome su medicamento con agua. " * 10)')

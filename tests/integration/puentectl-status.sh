@@ -16,7 +16,7 @@ run 0 status
 out_has "Daemon: NOT RUNNING (puented has never run with this database); queued messages wait until it starts"
 out_has "Modems: none known yet"
 out_has "Queue: 1 part waiting (1 new, 0 to retry), 0 sending"
-out_has "Problems: 0 parts failed, 0 unknown (maybe sent, not resent)"
+out_has "Problems: none"
 out_has "Incoming: 0 messages (0 not yet handled), 0 parts of unfinished messages"
 run 0 status --json
 json_check "j['daemon']['running'] is False and j['modems'] == [] and j['parts']['queued'] == 1"
