@@ -213,7 +213,7 @@ class Puented:
         self.db = d + "/puente.db"
         with open(self.conf, "w") as f:
             f.write('database = "%s"\nstate_directory = "%s"\nautodetect = false\n'
-                    "daily_limit = 0\n" % (self.db, d))
+                    "daily_limit = 0\nsend_rate = 0\n" % (self.db, d))
             for p in sim.paths:
                 f.write('modem "%s" { }\n' % p)
 
@@ -238,7 +238,7 @@ class Puented:
         shutil.copy(key, self.db)
 
     def start(self):
-        env = dict(os.environ, PUENTED_TEST_SEND_RATE="0")
+        env = dict(os.environ)
         self.log = open(self.d + "/puented.log", "w")
         return [spawn([self.a.build + "/puented", "--config", self.conf], env=env,
                       stdout=self.log, stderr=self.log)]

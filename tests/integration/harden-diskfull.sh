@@ -5,7 +5,6 @@
 # arrived meanwhile reach the store (they wait on the modem) and new messages go out.
 # Needs root for the mount: skipped (exit 0, said so) otherwise.
 . "$(dirname "$0")/daemon-lib.bash"
-export PUENTED_TEST_SEND_RATE=0
 mkdir -p "$T/disk"
 if ! mount -t tmpfs -o size=2m puente-test "$T/disk" 2>/dev/null; then
 	echo "SKIP: cannot mount a tmpfs here (not root?)"
