@@ -186,8 +186,11 @@ static void on_state(struct at_modem *m, enum at_modem_state from, enum at_modem
                            in->fail == AT_MODEM_FAIL_PIN_REFUSED ||
                            in->fail == AT_MODEM_FAIL_PUK_NEEDED;
                 if (!pin) {
-                        sd_event_source_set_time(md->retry,
-                                                 (modem_now_ms(md) + MODEM_FAILED_RETRY_MS) * 1000);
+                        uint64_t wait =
+                                in->fail == AT_MODEM_FAIL_NO_SIM || in->fail == AT_MODEM_FAIL_SIM
+                                        ? MODEM_NOSIM_RETRY_MS
+                                        : MODEM_FAILED_RETRY_MS;
+                        sd_event_source_set_time(md->retry, (modem_now_ms(md) + wait) * 1000);
                         sd_event_source_set_enabled(md->retry, SD_EVENT_ONESHOT);
                 }
         }

@@ -23,6 +23,7 @@
 
 #define MODEM_REOPEN_MS       2000   /* an unplugged path is tried this often */
 #define MODEM_FAILED_RETRY_MS 300000 /* a FAILED modem (not for PIN reasons) starts over */
+#define MODEM_NOSIM_RETRY_MS  20000  /* ...sooner when only the SIM was missing: staff re-seat it */
 #define MODEM_READ_MAX        4096   /* bytes read per io wake-up */
 #define MODEM_FAULT_HOLD_MS   2000   /* no sends this long after a modem fault */
 #define MODEM_SETTLE_MS       200    /* after opening: ESC, then drop what comes this long */
