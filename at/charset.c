@@ -128,11 +128,14 @@ static const char letters[] = "A\0B\0C\0D\0E\0F\0G\0H\0I\0J\0K\0L\0M\0N\0O\0P\0Q
                               "U\0V\0W\0X\0Y\0Z\0a\0b\0c\0d\0e\0f\0g\0h\0i\0j\0k\0l\0m\0"
                               "n\0o\0p\0q\0r\0s\0t\0u\0v\0w\0x\0y\0z";
 
+/* "?" for anything else: latin_ext_a's '*' entries are folded in charset_fold() first. */
 static const char *letter(char c)
 {
         if (c >= 'A' && c <= 'Z')
                 return letters + 2 * (c - 'A');
-        return letters + 2 * (26 + c - 'a');
+        if (c >= 'a' && c <= 'z')
+                return letters + 2 * (26 + c - 'a');
+        return "?";
 }
 
 /* Typographic punctuation and invisible characters that text editors and phones put

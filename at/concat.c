@@ -370,7 +370,7 @@ static int group_insert(struct sms_concat_table *t, struct concat_group **g,
                 grp = calloc(1, sizeof(*grp));
                 if (!grp)
                         return -ENOMEM;
-                grp->parts = calloc(newcap, sizeof(*grp->parts));
+                grp->parts = calloc(newcap, sizeof(struct concat_part *));
                 if (!grp->parts) {
                         free(grp);
                         return -ENOMEM;
@@ -387,14 +387,16 @@ static int group_insert(struct sms_concat_table *t, struct concat_group **g,
                 t->ngroups++;
                 *g = grp;
         } else if (newcap > grp->cap) {
-                struct concat_part **np = realloc(grp->parts, newcap * sizeof(*np));
+                struct concat_part **np =
+                        realloc(grp->parts, newcap * sizeof(struct concat_part *));
 
                 if (!np)
                         return -ENOMEM;
                 grp->parts = np;
                 grp->cap = newcap;
         }
-        memmove(grp->parts + pos + 1, grp->parts + pos, (grp->nparts - pos) * sizeof(*grp->parts));
+        memmove(grp->parts + pos + 1, grp->parts + pos,
+                (grp->nparts - pos) * sizeof(struct concat_part *));
         grp->parts[pos] = cp;
         grp->nparts++;
         grp->last_ms = now_ms;

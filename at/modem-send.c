@@ -177,7 +177,7 @@ int at_modem_send(struct at_modem *m, const char *pdu_hex, size_t tpdu_len, bool
                 if (hexval(pdu_hex[i]) < 0)
                         return -EINVAL;
         /* 27.005 3.5.1: <length> counts the TPDU only, the SMSC address octets excluded. */
-        size_t sca = (size_t)(hexval(pdu_hex[0]) * 16 + hexval(pdu_hex[1]));
+        size_t sca = (size_t)hexval(pdu_hex[0]) * 16 + (size_t)hexval(pdu_hex[1]);
         if (tpdu_len == 0 || n / 2 != 1 + sca + tpdu_len)
                 return -EINVAL;
 

@@ -1,6 +1,8 @@
 /* The modem's init sequences as data (probe, SIM, network, SMS set-up) and their handlers. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "at/modem-internal.h"
@@ -414,6 +416,20 @@ static int h_csca_set(struct at_seq *s, void *ctx, const struct at_result *r)
         return 0;
 }
 
+/* A decimal int at p (leading blanks skipped); *ret_end after it. -EBADMSG if there is no
+ * number or it does not fit an int. */
+static int read_int(const char *p, const char **ret_end, int *ret)
+{
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno == ERANGE || v < INT_MIN || v > INT_MAX)
+                return -EBADMSG;
+        *ret_end = end;
+        *ret = (int)v;
+        return 0;
+}
+
 /* The answer to the set form is "+CPMS: used1,total1,used2,total2,used3,total3". */
 static int cpms_set(struct at_modem *m, const struct at_result *r, const char *mem)
 {
@@ -422,7 +438,9 @@ static int cpms_set(struct at_modem *m, const struct at_result *r, const char *m
                 return r->status == AT_STATUS_TIMEOUT ? -ETIMEDOUT : -EIO;
         snprintf(m->info.mem, sizeof(m->info.mem), "%s", mem);
         int used, total;
-        if (l && sscanf(l->text + strlen("+CPMS:"), "%d,%d", &used, &total) == 2) {
+        const char *p;
+        if (l && read_int(l->text + strlen("+CPMS:"), &p, &used) == 0 && *p == ',' &&
+            read_int(p + 1, &p, &total) == 0) {
                 m->info.storage_used = used;
                 m->info.storage_total = total;
         }
@@ -524,9 +542,10 @@ static int h_csms(struct at_seq *s, void *ctx, const struct at_result *r)
         (void)s;
         const struct at_line *l = at_result_find(r, "+CSMS:");
         int service;
+        const char *end;
         m->cnma_needed = (m->quirks & AT_QUIRK_CNMA) != 0;
-        if (r->status == AT_STATUS_OK && l && sscanf(l->text + 6, "%d", &service) == 1 &&
-            service == 1)
+        if (r->status == AT_STATUS_OK && l &&
+            read_int(l->text + strlen("+CSMS:"), &end, &service) == 0 && service == 1)
                 m->cnma_needed = true;
         return 0;
 }

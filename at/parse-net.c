@@ -2,7 +2,6 @@
 #include "at/parse.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "at/parse-fields.h"
@@ -110,24 +109,37 @@ static bool valid_time(const struct at_time *t)
                t->hour <= 23 && t->min >= 0 && t->min <= 59 && t->sec >= 0 && t->sec <= 60;
 }
 
-/* "yy/MM/dd,hh:mm:ss[±zz]" as in +CCLK and +CTZE <time>. */
+#define AT_CLOCK_LEN 17 /* "yy/MM/dd,hh:mm:ss" */
+
+/* Two decimal digits at p; -EBADMSG for anything else (no sign, no space). */
+static int two_digits(const char *p, int *ret)
+{
+        if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+                return -EBADMSG;
+        *ret = (p[0] - '0') * 10 + (p[1] - '0');
+        return 0;
+}
+
+/* "yy/MM/dd,hh:mm:ss[±zz]" as in +CCLK and +CTZE <time>: 27.007 8.15 gives every part
+ * two digits, so the layout is fixed. */
 static int parse_clock(const char *s, size_t len, bool zone_allowed, struct at_time *t)
 {
         char buf[40];
-        int yy, used = 0;
-        if (len >= sizeof(buf))
+        int yy;
+        if (len >= sizeof(buf) || len < AT_CLOCK_LEN)
                 return -EBADMSG;
         memcpy(buf, s, len);
         buf[len] = '\0';
-        if (sscanf(buf, "%2d/%2d/%2d,%2d:%2d:%2d%n", &yy, &t->mon, &t->day, &t->hour, &t->min,
-                   &t->sec, &used) != 6 ||
-            used != 17)
+        if (buf[2] != '/' || buf[5] != '/' || buf[8] != ',' || buf[11] != ':' || buf[14] != ':' ||
+            two_digits(buf, &yy) < 0 || two_digits(buf + 3, &t->mon) < 0 ||
+            two_digits(buf + 6, &t->day) < 0 || two_digits(buf + 9, &t->hour) < 0 ||
+            two_digits(buf + 12, &t->min) < 0 || two_digits(buf + 15, &t->sec) < 0)
                 return -EBADMSG;
         t->year = 2000 + yy;
         t->has_time = true;
-        if (!valid_time(t) || yy < 0)
+        if (!valid_time(t))
                 return -EBADMSG;
-        const char *z = buf + used;
+        const char *z = buf + AT_CLOCK_LEN;
         if (*z == '\0')
                 return 0;
         if (!zone_allowed || (*z != '+' && *z != '-'))

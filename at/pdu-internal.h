@@ -11,9 +11,13 @@
 #define SMS_ERROR_MAX       160 /* bytes of the thread-local error text */
 #define SMS_ADDR_OCTETS_MAX 12  /* an address: length, type and 10 octets of digits */
 
-/* Formats the thread's error text (read back by sms_pdu_error()) and returns err,
- * so callers can write `return sms_pdu_fail(-EBADMSG, "...", ...)`. */
-int sms_pdu_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Formats the thread's error text, read back by sms_pdu_error(). */
+void sms_pdu_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Sets the error text and yields err, so callers can write
+ * `return sms_pdu_fail(-EBADMSG, "...", ...)`. A macro rather than a variadic function
+ * returning err: the static analyzer does not follow variadic calls, so it could not see
+ * that every failure path returns a negative errno (tests/lint.sh). */
+#define sms_pdu_fail(err, ...) (sms_pdu_set_error(__VA_ARGS__), (err))
 
 /* Field writers (pdu-fields.c). Each writes at out and returns the octets written,
  * or -EINVAL with the error text set. */

@@ -8,14 +8,13 @@
 
 static _Thread_local char error_text[SMS_ERROR_MAX];
 
-int sms_pdu_fail(int err, const char *fmt, ...)
+void sms_pdu_set_error(const char *fmt, ...)
 {
         va_list ap;
 
         va_start(ap, fmt);
         vsnprintf(error_text, sizeof(error_text), fmt, ap);
         va_end(ap);
-        return err;
 }
 
 const char *sms_pdu_error(void)

@@ -344,6 +344,11 @@ static void test_clock_and_network_time(void **state)
         assert_int_equal(at_parse_cclk("+CCLK: \"26/11/27 14:06:01\"", &t), -EBADMSG);
         assert_int_equal(at_parse_cclk("+CCLK: 26/11/27,14:06:01", &t), -EBADMSG);
         assert_int_equal(at_parse_cclk("+CCLK: \"26/11/27,14:06:01+99\"", &t), -EBADMSG);
+        /* 27.007 8.15: two digits each; a sign or a space in a part is refused. */
+        assert_int_equal(at_parse_cclk("+CCLK: \"26/+1/27,14:06:01\"", &t), -EBADMSG);
+        assert_int_equal(at_parse_cclk("+CCLK: \"26/ 1/27,14:06:01\"", &t), -EBADMSG);
+        assert_int_equal(at_parse_cclk("+CCLK: \"26/11/27,14:06:1\"", &t), -EBADMSG);
+        assert_int_equal(at_parse_cclk("+CCLK: \"26/11/27,14:06\"", &t), -EBADMSG);
 
         assert_int_equal(at_parse_ctzv("+CTZV: -24", &t), 0);
         assert_false(t.has_time);
