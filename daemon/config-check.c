@@ -63,6 +63,28 @@ static bool all_digits(const char *s, size_t min, size_t max)
         return n >= min && n <= max && strspn(s, "0123456789") == n;
 }
 
+/* 1 to max_digits digits of base 10 or 16 at s, no sign or space (the fields of a time or a
+ * USB id); *ret_end after them. max_digits is small, so the value cannot overflow. */
+static bool small_uint(const char *s, size_t max_digits, int base, const char **ret_end,
+                       unsigned *ret)
+{
+        char buf[8], *end;
+        size_t n = strspn(s, base == 16 ? "0123456789abcdefABCDEF" : "0123456789");
+
+        if (n > max_digits)
+                n = max_digits;
+        if (n == 0 || n >= sizeof(buf))
+                return false;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        unsigned long v = strtoul(buf, &end, base);
+        if (end != buf + n)
+                return false;
+        *ret_end = s + n;
+        *ret = (unsigned)v;
+        return true;
+}
+
 static bool to_uint(struct key_ctx *k, unsigned min, unsigned max, unsigned *ret)
 {
         char *end;
@@ -220,11 +242,12 @@ static void k_reassembly_timeout(struct key_ctx *k)
 static bool parse_usb(const char *v, struct config_usb_id *ret)
 {
         unsigned vid, pid;
-        int used = 0;
+        const char *p;
 
-        if (strlen(v) != 9 || strspn(v, "0123456789abcdefABCDEF:") != 9 || v[4] != ':')
+        if (strlen(v) != 9 || v[4] != ':')
                 return false;
-        if (sscanf(v, "%4x:%4x%n", &vid, &pid, &used) != 2 || used != 9)
+        if (!small_uint(v, 4, 16, &p, &vid) || p != v + 4 || !small_uint(v + 5, 4, 16, &p, &pid) ||
+            p != v + 9)
                 return false;
         ret->vendor = (uint16_t)vid;
         ret->product = (uint16_t)pid;
@@ -426,11 +449,13 @@ static void k_upload_disk_budget(struct key_ctx *k)
 static void k_upload_hours(struct key_ctx *k)
 {
         unsigned h1, m1, h2, m2;
-        int n = 0;
+        const char *p = k->v[0];
 
-        if (sscanf(k->v[0], "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &n) != 4 ||
-            (size_t)n != strlen(k->v[0]) || h1 > 23 || h2 > 24 || m1 > 59 || m2 > 59 ||
-            (h2 == 24 && m2 != 0)) {
+        /* one or two digits each, as "6:30-9:00" has always been accepted */
+        if (!small_uint(p, 2, 10, &p, &h1) || *p++ != ':' || !small_uint(p, 2, 10, &p, &m1) ||
+            *p++ != '-' || !small_uint(p, 2, 10, &p, &h2) || *p++ != ':' ||
+            !small_uint(p, 2, 10, &p, &m2) || *p != '\0' || h1 > 23 || h2 > 24 || m1 > 59 ||
+            m2 > 59 || (h2 == 24 && m2 != 0)) {
                 KERR(k, "'%s' is not a time window; expected HH:MM-HH:MM (22:00-06:00)", k->v[0]);
                 return;
         }
@@ -546,10 +571,10 @@ static void k_clinic_summary(struct key_ctx *k)
 {
         const char *v = k->v[0];
         unsigned h, m;
-        char end;
+        const char *p;
 
-        if (strlen(v) != 5 || sscanf(v, "%2u:%2u%c", &h, &m, &end) != 2 || h > 23 || m > 59 ||
-            !all_digits((char[]){ v[0], v[1], v[3], v[4], 0 }, 4, 4)) {
+        if (strlen(v) != 5 || !small_uint(v, 2, 10, &p, &h) || p != v + 2 || *p != ':' ||
+            !small_uint(v + 3, 2, 10, &p, &m) || p != v + 5 || h > 23 || m > 59) {
                 KERR(k, "'%s' is not a time of day; expected HH:MM such as \"19:00\"", v);
                 return;
         }

@@ -111,6 +111,9 @@ static const struct {
         { "summary pm", "clinic norte {\n  manager = \"5512345678\"\n  summary = 7pm\n}\n",
           "t.conf:3: clinic \"norte\": summary: '7pm' is not a time of day; expected HH:MM "
           "such as \"19:00\"" },
+        { "summary dot", "clinic norte {\n  manager = \"5512345678\"\n  summary = \"19.30\"\n}\n",
+          "t.conf:3: clinic \"norte\": summary: '19.30' is not a time of day; expected HH:MM "
+          "such as \"19:00\"" },
         { "summary without manager",
           "clinic norte {\n  staff = { \"5512345678\" }\n  summary = \"19:00\"\n}\n",
           "t.conf:3: clinic \"norte\": summary: no manager to send it to; expected manager = "

@@ -106,6 +106,13 @@ static void test_errors(void **state)
                 { "hours = \"25:00-06:00\"",
                   "t.conf:3: upload: hours: '25:00-06:00' is not a time window; expected "
                   "HH:MM-HH:MM (22:00-06:00)" },
+                /* a sign or a space inside is refused (sscanf's %u took them) */
+                { "hours = \"+7:00-09:00\"",
+                  "t.conf:3: upload: hours: '+7:00-09:00' is not a time window; expected "
+                  "HH:MM-HH:MM (22:00-06:00)" },
+                { "hours = \"07:00- 9:00\"",
+                  "t.conf:3: upload: hours: '07:00- 9:00' is not a time window; expected "
+                  "HH:MM-HH:MM (22:00-06:00)" },
                 { "batch_events = \"0\"",
                   "t.conf:3: upload: batch_events: 0 is out of range; expected 1..100000" },
                 { "ca_file = \"ca.pem\"",

@@ -234,6 +234,11 @@ static const struct bad_case bad[] = {
             "IMEI (15 digits) nor an ICCID (18 to 22 digits)",
             "t.conf:1: allow: entry 3 '12345' is neither a USB vendor:product (1e0e:9001), an "
             "IMEI (15 digits) nor an ICCID (18 to 22 digits)" } },
+        { "allow = { \"1e0:e9001\", \"1e0e:900g\" }\n",
+          { "t.conf:1: allow: entry 1 '1e0:e9001' is neither a USB vendor:product (1e0e:9001), "
+            "an IMEI (15 digits) nor an ICCID (18 to 22 digits)",
+            "t.conf:1: allow: entry 2 '1e0e:900g' is neither a USB vendor:product (1e0e:9001), "
+            "an IMEI (15 digits) nor an ICCID (18 to 22 digits)" } },
         { "pin 1234 { pin = 1234 }\n",
           { "t.conf:1: pin \"1234\": not an ICCID; expected pin ICCID { pin = \"1234\" } with 18 "
             "to 22 digits" } },
