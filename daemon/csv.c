@@ -85,22 +85,22 @@ static int end_field(struct reader *r)
 int csv_parse(const char *buf, size_t len, csv_row_fn fn, void *userdata,
               struct csv_error *ret_error)
 {
-        const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+        const unsigned char *p = (const unsigned char *)buf, *end;
         struct reader r = { 0 };
         unsigned line = 1, col = 1, rec_line = 1;
         int ret = 0;
 
         if (!buf && len)
                 return -EINVAL;
+        if (len == 0)
+                return 0; /* no record; buf may be NULL, and NULL + 0 is undefined in C */
+        end = p + len;
         r.buf = malloc(CSV_FIELDS_MAX * (CSV_FIELD_MAX + 1));
         if (!r.buf)
                 return -ENOMEM;
         if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
                 p += 3;
         while (p < end && ret == 0) {
-                bool quoted = false;
-                unsigned qline = line, qcol = col;
-
                 rec_line = line;
                 r.used = r.n = r.field_start = 0;
                 /* A blank line is no record. */
@@ -116,9 +116,8 @@ int csv_parse(const char *buf, size_t len, csv_row_fn fn, void *userdata,
                                            CSV_FIELDS_MAX);
                                 goto out;
                         }
-                        quoted = p < end && *p == '"';
-                        qline = line;
-                        qcol = col;
+                        bool quoted = p < end && *p == '"';
+                        unsigned qline = line, qcol = col;
                         if (quoted)
                                 p++, col++;
                         for (;;) { /* bytes of one field */
@@ -151,7 +150,6 @@ int csv_parse(const char *buf, size_t len, csv_row_fn fn, void *userdata,
                                                            "(expected a comma or the line's end)");
                                                 goto out;
                                         }
-                                        quoted = false;
                                         break;
                                 }
                                 if (!quoted && (*p == ',' || *p == '\n' ||

@@ -138,6 +138,11 @@ static void test_csv_callback_and_quote(void **state)
         char out[64];
         (void)state;
         assert_int_equal(csv_parse("a\nb\nc\n", 6, stop_at_2, NULL, NULL), -ECANCELED);
+        /* No input at all: no record, and NULL is allowed only with length 0. */
+        struct sink none = { 0 };
+        assert_int_equal(csv_parse(NULL, 0, collect, &none, NULL), 0);
+        assert_int_equal(none.n, 0);
+        assert_int_equal(csv_parse(NULL, 1, collect, &none, NULL), -EINVAL);
         for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
                 struct sink s = { 0 };
                 char line[80];
