@@ -2,6 +2,7 @@
 #include "daemon/log.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,9 +26,17 @@ static bool stderr_is_journal(void)
 {
         const char *e = getenv("JOURNAL_STREAM");
         unsigned long long dev, ino;
+        char *end;
         struct stat st;
 
-        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+        if (!e || !isdigit((unsigned char)*e))
+                return false;
+        errno = 0;
+        dev = strtoull(e, &end, 10);
+        if (errno || *end != ':' || !isdigit((unsigned char)end[1]))
+                return false;
+        ino = strtoull(end + 1, &end, 10);
+        if (errno)
                 return false;
         if (fstat(STDERR_FILENO, &st) < 0)
                 return false;

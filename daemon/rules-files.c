@@ -127,7 +127,8 @@ int rules_files_read(const char *dir, struct rules_files *files)
                 }
                 n++;
         }
-        qsort(names, n, sizeof(*names), name_cmp);
+        if (n > 0) /* names is NULL when there is none, and qsort() takes no NULL */
+                qsort(names, n, sizeof(*names), name_cmp);
         files->src = calloc(n ? n : 1, sizeof(*files->src));
         if (!files->src) {
                 r = -ENOMEM;
@@ -164,7 +165,7 @@ void rules_files_free(struct rules_files *files)
 {
         if (!files)
                 return;
-        for (size_t i = 0; i < files->n; i++) {
+        for (size_t i = 0; files->src && i < files->n; i++) {
                 free((char *)files->src[i].name);
                 free((char *)files->src[i].data);
         }

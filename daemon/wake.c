@@ -26,9 +26,10 @@ static int wake_addr(const char *path, struct sockaddr_un *ret_addr)
 
         if (!path || !*path || !ret_addr)
                 return -EINVAL;
-        if (strlen(path) >= sizeof(a.sun_path))
+        size_t n = strlen(path);
+        if (n >= sizeof(a.sun_path))
                 return -ENAMETOOLONG;
-        strcpy(a.sun_path, path);
+        memcpy(a.sun_path, path, n + 1);
         *ret_addr = a;
         return 0;
 }
@@ -79,7 +80,7 @@ int wake_open(sd_event *event, const char *path, wake_cb cb, void *userdata, str
         if (!w)
                 return -ENOMEM;
         w->fd = -1;
-        strcpy(w->path, path);
+        memcpy(w->path, a.sun_path, sizeof(w->path)); /* same size; wake_addr() checked it */
         w->cb = cb;
         w->userdata = userdata;
 
