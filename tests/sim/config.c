@@ -27,6 +27,8 @@ void sim_modem_defaults(struct sim_net *net, struct sim_modem *m, const char *na
                                  .csq = DEFAULT_CSQ,
                                  .latency_min_ms = -1,
                                  .latency_max_ms = -1 };
+        for (size_t k = 0; k < SIM_PORTS_MAX; k++)
+                m->ports[k].master_fd = m->ports[k].slave_fd = -1;
         sim_strlcpy(m->name, sizeof(m->name), name);
         snprintf(m->number, sizeof(m->number), "+5215500000%03zu", i);
         snprintf(m->imsi, sizeof(m->imsi), "33420%010zu", 1000000 + i);
@@ -44,6 +46,9 @@ static void modem_finish(struct sim_modem *m)
         }
         m->sm = (struct sim_store){ .name = "SM", .size = m->sm_size };
         m->me = (struct sim_store){ .name = "ME", .size = m->me_size };
+        /* until the first plug: what messages name */
+        (void)sim_port_link(m->link, sizeof(m->link), m->path, 0,
+                            m->n_ports ? (int)m->at_port : -1);
 }
 
 int sim_parse_range_ms(const char *s, int *ret_min, int *ret_max)
@@ -82,7 +87,19 @@ static int modem_set(struct sim_modem *m, const char *key, const char *value, co
 {
         char *end;
         if (strcmp(key, "path") == 0)
-                return copy(m->link, sizeof(m->link), value, key, where);
+                return copy(m->path, sizeof(m->path), value, key, where);
+        if (strcmp(key, "ports") == 0) {
+                enum sim_port_kind kinds[SIM_PORTS_MAX];
+                char err[160];
+                if (sim_layout_parse(value, kinds, SIM_PORTS_MAX, &m->n_ports, &m->at_port, err,
+                                     sizeof(err)) < 0) {
+                        log_error("%s: ports: %s", where, err);
+                        return -EINVAL;
+                }
+                for (size_t i = 0; i < m->n_ports; i++)
+                        m->ports[i].kind = kinds[i];
+                return 0;
+        }
         if (strcmp(key, "dialect") == 0) {
                 const struct sim_dialect *d = sim_dialect_find(value);
                 if (!d) {
@@ -124,7 +141,7 @@ static int modem_set(struct sim_modem *m, const char *key, const char *value, co
                 return 0;
         }
         log_error("%s: unknown modem key '%s' (path, dialect, number, imsi, iccid, imei, pin, "
-                  "smsc, latency, sm, me)",
+                  "smsc, latency, sm, me, ports)",
                   where, key);
         return -EINVAL;
 }
@@ -265,12 +282,19 @@ static cfg_opt_t phone_opts[] = {
 };
 
 static cfg_opt_t modem_opts[] = {
-        CFG_STR("path", NULL, CFGF_NODEFAULT),    CFG_STR("dialect", NULL, CFGF_NODEFAULT),
-        CFG_STR("number", NULL, CFGF_NODEFAULT),  CFG_STR("imsi", NULL, CFGF_NODEFAULT),
-        CFG_STR("iccid", NULL, CFGF_NODEFAULT),   CFG_STR("imei", NULL, CFGF_NODEFAULT),
-        CFG_STR("pin", NULL, CFGF_NODEFAULT),     CFG_STR("smsc", NULL, CFGF_NODEFAULT),
-        CFG_STR("latency", NULL, CFGF_NODEFAULT), CFG_STR("sm", NULL, CFGF_NODEFAULT),
-        CFG_STR("me", NULL, CFGF_NODEFAULT),      CFG_END(),
+        CFG_STR("path", NULL, CFGF_NODEFAULT),
+        CFG_STR("dialect", NULL, CFGF_NODEFAULT),
+        CFG_STR("number", NULL, CFGF_NODEFAULT),
+        CFG_STR("imsi", NULL, CFGF_NODEFAULT),
+        CFG_STR("iccid", NULL, CFGF_NODEFAULT),
+        CFG_STR("imei", NULL, CFGF_NODEFAULT),
+        CFG_STR("pin", NULL, CFGF_NODEFAULT),
+        CFG_STR("smsc", NULL, CFGF_NODEFAULT),
+        CFG_STR("latency", NULL, CFGF_NODEFAULT),
+        CFG_STR("sm", NULL, CFGF_NODEFAULT),
+        CFG_STR("me", NULL, CFGF_NODEFAULT),
+        CFG_STR("ports", NULL, CFGF_NODEFAULT),
+        CFG_END(),
 };
 
 static cfg_opt_t top_opts[] = {
@@ -295,13 +319,15 @@ static int load_modem(struct sim_net *net, cfg_t *sec, const char *path)
         if (!m)
                 return -EINVAL;
         int errs = 0;
-        static const char *const keys[] = { "path", "dialect", "number",  "imsi", "iccid", "imei",
-                                            "pin",  "smsc",    "latency", "sm",   "me" };
+        static const char *const keys[] = {
+                "path", "dialect", "number",  "imsi", "iccid", "imei",
+                "pin",  "smsc",    "latency", "sm",   "me",    "ports"
+        };
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
                 if (cfg_size(sec, keys[i]) > 0 &&
                     modem_set(m, keys[i], cfg_getstr(sec, keys[i]), where) < 0)
                         errs++;
-        if (!m->link[0]) {
+        if (!m->path[0]) {
                 log_error("%s: no path", where);
                 errs++;
         }

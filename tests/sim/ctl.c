@@ -129,12 +129,40 @@ static int c_unplug(struct sim_net *net, struct sim_modem *m, int argc, char **a
 static int c_replug(struct sim_net *net, struct sim_modem *m, int argc, char **argv,
                     const char *rest, FILE *out)
 {
-        int r = sim_modem_plug(m);
+        bool renamed = argc > 1 && strcmp(argv[1], "renamed") == 0;
+        if (argc > 1 && !renamed) {
+                fprintf(out, "ERR replug %s: '%s' is not 'renamed'\n", m->name, argv[1]);
+                return -EINVAL;
+        }
+        int r = renamed ? sim_modem_replug_renamed(m) : sim_modem_plug(m);
         if (r < 0 && r != -EALREADY) {
                 fprintf(out, "ERR replug %s: %s\n", m->name, strerror(-r));
                 return r;
         }
-        fprintf(out, "OK %s\n", m->pts);
+        fprintf(out, "OK %s %s\n", m->pts, m->link);
+        return 0;
+}
+
+/* One line per tty interface: "port IF KIND LINK PTS in=BYTES out=BYTES" (the AT port's
+ * byte counts are not kept: "-"). */
+static int c_ports(struct sim_net *net, struct sim_modem *m, int argc, char **argv,
+                   const char *rest, FILE *out)
+{
+        bool up = m->state != MODEM_UNPLUGGED;
+        if (m->n_ports == 0)
+                fprintf(out, "port - at %s %s in=- out=-\n", m->link, up ? m->pts : "-");
+        for (size_t i = 0; i < m->n_ports; i++) {
+                const struct sim_port *p = &m->ports[i];
+                if (i == m->at_port)
+                        fprintf(out, "port %zu at %s %s in=- out=-\n", i, m->link,
+                                up ? m->pts : "-");
+                else
+                        fprintf(out, "port %zu %s %s %s in=%llu out=%llu\n", i,
+                                sim_port_kind_name(p->kind), p->link, up ? p->pts : "-",
+                                (unsigned long long)p->bytes_in, (unsigned long long)p->bytes_out);
+        }
+        fprintf(out, "OK %zu port(s), %u renaming replug(s)\n", m->n_ports ? m->n_ports : 1,
+                m->renames);
         return 0;
 }
 
@@ -389,7 +417,8 @@ static const struct ctl_cmd ctl_cmds[] = {
         { "send", 3, false, "send FROM MODEM TEXT...", c_send },
         { "inject", 3, false, "inject FROM MODEM TEXT...", c_send },
         { "unplug", 1, true, "unplug MODEM", c_unplug },
-        { "replug", 1, true, "replug MODEM", c_replug },
+        { "replug", 1, true, "replug MODEM [renamed]", c_replug },
+        { "ports", 1, true, "ports MODEM", c_ports },
         { "hang", 1, true, "hang MODEM", c_hang },
         { "unhang", 1, true, "unhang MODEM", c_unhang },
         { "garbage", 1, true, "garbage MODEM [BYTES]", c_garbage },

@@ -123,59 +123,26 @@ void sim_modem_reboot(struct sim_modem *m, int boot_ms)
         start_boot(m, boot_ms);
 }
 
-static int make_link(const char *target, const char *link)
-{
-        char tmp[PATH_MAX + 16];
-        char dir[PATH_MAX];
-        sim_strlcpy(dir, sizeof(dir), link);
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-                *slash = '\0';
-                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-        }
-        snprintf(tmp, sizeof(tmp), "%s.tmp%d", link, (int)getpid());
-        unlink(tmp);
-        if (symlink(target, tmp) < 0)
-                return -errno;
-        if (rename(tmp, link) < 0) {
-                int r = -errno;
-                unlink(tmp);
-                return r;
-        }
-        return 0;
-}
-
 int sim_modem_plug(struct sim_modem *m)
 {
         if (m->state != MODEM_UNPLUGGED)
                 return -EALREADY;
-        int r;
-        m->master_fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-        if (m->master_fd < 0)
-                return -errno;
-        if (grantpt(m->master_fd) < 0 || unlockpt(m->master_fd) < 0 ||
-            ptsname_r(m->master_fd, m->pts, sizeof(m->pts)) != 0) {
-                r = -errno;
-                goto fail;
-        }
+        int r = sim_port_link(m->link, sizeof(m->link), m->path, m->renames,
+                              m->n_ports ? (int)m->at_port : -1);
+        if (r < 0)
+                return r;
         /* Holding the slave open keeps the master readable when no host is attached and
-         * keeps the line settings across the host's reopenings; raw like a USB ACM port. */
-        m->slave_fd = open(m->pts, O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (m->slave_fd < 0) {
-                r = -errno;
-                goto fail;
-        }
-        struct termios tio;
-        if (tcgetattr(m->slave_fd, &tio) == 0) {
-                cfmakeraw(&tio);
-                tcsetattr(m->slave_fd, TCSANOW, &tio);
-        }
-        chmod(m->pts, 0660);
-        r = make_link(m->pts, m->link);
+         * keeps the line settings across the host's reopenings. */
+        r = sim_pty_open(&m->master_fd, &m->slave_fd, m->pts, sizeof(m->pts));
+        if (r < 0)
+                return r;
+        r = sim_link_make(m->pts, m->link);
         if (r < 0)
                 goto fail;
         r = sd_event_add_io(m->net->event, &m->io, m->master_fd, EPOLLIN, sim_modem_on_io, m);
+        if (r < 0)
+                goto fail;
+        r = sim_ports_plug(m);
         if (r < 0)
                 goto fail;
         r = start_boot(m, m->net->boot_ms);
@@ -184,12 +151,30 @@ int sim_modem_plug(struct sim_modem *m)
         log_modem(LOG_INFO, m->name, "plugged: %s -> %s", m->link, m->pts);
         return 0;
 fail:
+        sim_ports_unplug(m);
         m->io = sd_event_source_disable_unref(m->io);
-        if (m->slave_fd >= 0)
-                close(m->slave_fd);
+        close(m->slave_fd);
         close(m->master_fd);
         m->master_fd = m->slave_fd = -1;
+        unlink(m->link);
         m->state = MODEM_UNPLUGGED;
+        return r;
+}
+
+int sim_modem_replug_renamed(struct sim_modem *m)
+{
+        int held[SIM_PORTS_MAX + 1];
+        size_t n = 0;
+        /* The old ptys stay allocated until the new ones exist, so the kernel cannot hand
+         * out the same numbers: the host sees new nodes, as after a USB reset, when ttyUSB0
+         * comes back as ttyUSB3. The host sees the hang-up once they are closed. */
+        if (m->state != MODEM_UNPLUGGED)
+                n = sim_ports_hold(m, held);
+        sim_modem_unplug(m);
+        m->renames++;
+        int r = sim_modem_plug(m);
+        for (size_t i = 0; i < n; i++)
+                close(held[i]);
         return r;
 }
 
@@ -198,6 +183,7 @@ void sim_modem_unplug(struct sim_modem *m)
         if (m->state == MODEM_UNPLUGGED)
                 return;
         drop_session(m);
+        sim_ports_unplug(m);
         m->io = sd_event_source_disable_unref(m->io);
         if (m->master_fd >= 0)
                 close(m->master_fd);

@@ -35,6 +35,11 @@
 #define SIM_NOISE_MS        2000      /* period of Huawei ^RSSI/^MODE noise */
 #define SIM_CTL_CLIENTS_MAX 16
 #define SIM_CTL_LINE_MAX    8192
+#define SIM_PORTS_MAX       6    /* tty interfaces of one USB modem (E3372, SIM7600: 3 to 5) */
+#define SIM_NMEA_MS         1000 /* a GPS port's fix period: one GGA and one RMC sentence */
+#define SIM_NMEA_MAX        83   /* NMEA 0183: at most 82 characters and the NUL */
+#define SIM_DIAG_ECHO_MAX   16   /* request bytes a diagnostics port's error frame echoes */
+#define SIM_DIAG_FRAME_MAX  (2 * (SIM_DIAG_ECHO_MAX + 3) + 1) /* escaped, with the 0x7e */
 
 /* Results of an AT command handler. */
 #define SIM_OK        0
@@ -94,6 +99,47 @@ struct sim_dialect {
 const struct sim_dialect *sim_dialect_find(const char *name);
 const struct sim_dialect *sim_dialect_at(size_t i); /* NULL past the end */
 
+/* ---- a USB modem's tty interfaces (layout.c: pure; ports.c: the ptys) ---- */
+enum sim_port_kind {
+        SIM_PORT_AT,     /* the modem: answers AT commands (exactly one per modem) */
+        SIM_PORT_DIAG,   /* Qualcomm-style diagnostics: answers input with a binary frame */
+        SIM_PORT_NMEA,   /* GPS: NMEA 0183 sentences every SIM_NMEA_MS, input ignored */
+        SIM_PORT_SILENT, /* reads and never answers (a data port without AT, a dead one) */
+};
+
+/* Parses a layout "diag:at:nmea" (kinds by interface number, ':' apart). Returns 0 with
+ * ret_kinds[0..*ret_n) and *ret_at (the AT interface); -EINVAL with a message in err naming
+ * the word at fault when a kind is unknown, AT is missing or given twice, or there are more
+ * than max interfaces. */
+int sim_layout_parse(const char *spec, enum sim_port_kind *ret_kinds, size_t max, size_t *ret_n,
+                     size_t *ret_at, char *err, size_t errlen);
+const char *sim_port_kind_name(enum sim_port_kind k);
+/* The link of interface ifnum (-1: the only tty of a modem without a layout) after `renames`
+ * renaming replugs: PATH, PATH-ifNN-port0, PATH-rK, PATH-rK-ifNN-port0 (by-id style).
+ * Returns 0 or -ENAMETOOLONG. */
+int sim_port_link(char *buf, size_t size, const char *path, unsigned renames, int ifnum);
+/* "$BODY*CS\r\n" with the NMEA 0183 checksum (XOR of the body's bytes). Returns the length
+ * or -ENAMETOOLONG when it would pass SIM_NMEA_MAX - 1 characters. */
+int sim_nmea_sentence(char *buf, size_t size, const char *body);
+/* The GGA and RMC bodies of a fixed position at UTC time t (seconds of the epoch). */
+void sim_nmea_fix(int64_t t, char *gga, char *rmc, size_t size);
+/* A diagnostics error frame answering req: 0x13 (bad command), the first SIM_DIAG_ECHO_MAX
+ * bytes of req, the CRC-16 (RFC 1662 FCS) little-endian, 0x7d/0x7e escaped, 0x7e. Returns
+ * its length (at most SIM_DIAG_FRAME_MAX). */
+size_t sim_diag_frame(const uint8_t *req, size_t len, uint8_t *out);
+uint16_t sim_fcs16(const uint8_t *data, size_t len); /* RFC 1662 C.2, final complement included */
+
+struct sim_modem;
+struct sim_port {
+        struct sim_modem *m;
+        enum sim_port_kind kind;
+        int master_fd, slave_fd; /* the AT port's live in struct sim_modem */
+        char pts[64];
+        char link[PATH_MAX];
+        sd_event_source *io, *timer;
+        uint64_t bytes_in, bytes_out;
+};
+
 /* ---- message storage (store.c) ---- */
 enum sim_stat { STAT_REC_UNREAD = 0, STAT_REC_READ = 1, STAT_STO_UNSENT = 2, STAT_STO_SENT = 3 };
 
@@ -150,7 +196,13 @@ void sim_buf_free(struct sim_buf *b);
 struct sim_modem {
         struct sim_net *net;
         char name[SIM_NAME_MAX];
-        char link[PATH_MAX];
+        char path[PATH_MAX]; /* configured: the link, or the prefix of the interfaces' links */
+        char link[PATH_MAX]; /* the AT port's link now (sim_port_link) */
+        /* tty interfaces: n_ports 0 is one AT tty at path; else ports[at_port] is the AT one
+         * (its pty is master_fd/slave_fd/pts below) and the others are served by ports.c */
+        struct sim_port ports[SIM_PORTS_MAX];
+        size_t n_ports, at_port;
+        unsigned renames; /* renaming replugs so far: part of every link name */
         const struct sim_dialect *dialect;
         /* SIM and equipment identity */
         char imsi[16], iccid[21], imei[16], number[SIM_NUMBER_MAX], pin[9], smsc[SIM_NUMBER_MAX];
@@ -306,6 +358,21 @@ int sim_modem_slot(const struct sim_modem *m, int index); /* index -> slot or -1
 struct sim_modem *sim_modem_find(struct sim_net *net, const char *name);
 int sim_modem_latency_ms(const struct sim_modem *m);
 void sim_modem_clock(const struct sim_modem *m, struct sms_time *ret, bool *ret_valid);
+
+/* A replug under new names, as after a USB reset or a move to another socket: new ptys
+ * (the old ones stay allocated until the new exist, so the numbers differ) and new links;
+ * the SIM, IMEI and messages stay. Unplugs first when plugged. Returns 0 or a negative errno. */
+int sim_modem_replug_renamed(struct sim_modem *m);
+
+/* ---- ports.c: ptys, links and the interfaces that are not the AT port ---- */
+/* Opens a raw pty pair (non-blocking master); the slave is held open so the master stays
+ * readable and the line settings survive the host's reopenings. */
+int sim_pty_open(int *ret_master, int *ret_slave, char *pts, size_t pts_size);
+int sim_link_make(const char *target, const char *link);
+int sim_ports_plug(struct sim_modem *m); /* the non-AT interfaces */
+void sim_ports_unplug(struct sim_modem *m);
+/* Adds dup()s of every open master fd of m to fds (room for SIM_PORTS_MAX + 1). */
+size_t sim_ports_hold(const struct sim_modem *m, int *fds);
 
 /* ---- commands (cmd-basic.c, cmd-sms.c) ---- */
 enum sim_cmd_kind { CMD_EXEC, CMD_SET, CMD_READ, CMD_TEST };
