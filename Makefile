@@ -64,8 +64,8 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .SECONDARY:
 .DELETE_ON_ERROR:
-.PHONY: all check test unit asan deps fuzz bench install clean format format-check demo \
-	lint valgrind soak
+.PHONY: all check check-plain check-asan test unit asan deps fuzz bench install clean format \
+	format-check demo lint valgrind soak crash
 all: $(PROGS) $(UNIT_BINS)
 
 $(B)/obj/%.o: %.c
@@ -99,12 +99,21 @@ $(BB)/bench/%: tests/bench/%.c $(AT_SRC) $(RULES_SRC) $(DLIB_SRC)
 # PUENTE_SKIP leaves tests out of one run: the sanitizer pass skips the peer programs (they
 # wait on gammu-smsd and smsd, not on our code; puente-sim runs sanitized in sim-*.sh) and
 # the demo (the daemon tests cover its code), to keep make check near 10 minutes.
+# PUENTE_JOBS tests run at once (tests/run-tests.sh).
+PUENTE_JOBS ?= 1
 test: $(PROGS) $(UNIT_BINS)
-	PUENTE_SKIP="$(PUENTE_SKIP)" tests/run-tests.sh $(B)
+	PUENTE_SKIP="$(PUENTE_SKIP)" PUENTE_JOBS="$(PUENTE_JOBS)" tests/run-tests.sh $(B)
 
+# make check: deps and the format check, then the plain suite and the sanitizer suite side by
+# side, each printed whole when it ends (-O). The suites wait mostly on simulated modem
+# latency, not on the CPU, so they overlap well on two cores, CHECK_JOBS tests at a time each.
+CHECK_JOBS ?= 3
 check: deps format-check
-	$(MAKE) -j2 B=build test
-	$(MAKE) -j2 B=build/asan SAN=1 OPT=-O1 test \
+	$(MAKE) --no-print-directory -O -j4 check-plain check-asan
+check-plain:
+	$(MAKE) B=build test PUENTE_JOBS=$(CHECK_JOBS)
+check-asan:
+	$(MAKE) B=build/asan SAN=1 OPT=-O1 test PUENTE_JOBS=$(CHECK_JOBS) \
 		PUENTE_SKIP="peers/ integration/demo-smoke.sh"
 
 deps:
@@ -121,6 +130,8 @@ valgrind: $(PROGS)
 	tests/valgrind.sh $(B)
 soak: $(PROGS)
 	tests/soak.sh $(B)
+crash: $(PROGS)
+	tests/crash.sh $(B)
 
 # Benchmarks that drive programs (puente-sim, puented) find them through PUENTE_BUILD.
 bench: deps

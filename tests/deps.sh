@@ -4,7 +4,8 @@ set -euo pipefail
 pkgs=(build-essential pkg-config clang-format clang-14 libclang-rt-14-dev
       libserialport-dev libsqlite3-dev sqlite3 libconfuse-dev libsystemd-dev libcmocka-dev
       libcurl4-openssl-dev libjson-c-dev zlib1g-dev libssl-dev openssl
-      socat gammu-smsd smstools nginx-light python3 python3-jsonschema systemd man-db)
+      socat gammu-smsd smstools nginx-light python3 python3-jsonschema systemd man-db
+      clang-tidy-14 cppcheck faketime valgrind postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
