@@ -1,7 +1,7 @@
 # Puente: build, test, fuzz, bench and install with plain make and pkg-config.
 #
 #   make            build everything into $(B) (default build/)
-#   make check      deps, then every test; then the same suite under ASan+UBSan
+#   make check      deps, format check, every test and the same suite under ASan+UBSan
 #   make fuzz       libFuzzer targets, FUZZ_TIME seconds each (default 60)
 #   make bench      speed figures (printed, never asserted)
 #   make deps       apt-get install what is missing on Debian 12 (no-op when all is there)
@@ -98,7 +98,7 @@ $(BB)/bench/%: tests/bench/%.c $(AT_SRC) $(RULES_SRC) $(DLIB_SRC)
 # counted by tests/run-tests.sh, which prints "N passed, N failed".
 # PUENTE_SKIP leaves tests out of one run: the sanitizer pass skips the peer programs (they
 # wait on gammu-smsd and smsd, not on our code; puente-sim runs sanitized in sim-*.sh) and
-# the demo (the daemon tests cover its code), to keep make check near 10 minutes.
+# the demo (the daemon tests cover its code).
 # PUENTE_JOBS tests run at once (tests/run-tests.sh).
 PUENTE_JOBS ?= 1
 test: $(PROGS) $(UNIT_BINS)
