@@ -11,10 +11,11 @@
 #include <openssl/sha.h>
 #include <zlib.h>
 
-#define JSON_FLAGS       (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-#define BATCH_BUF_FIRST  (64 * 1024)
-#define GZIP_WINDOW_BITS (15 + 16) /* zlib: 15-bit window, gzip wrapper (no name, time 0) */
-#define TYPE_MAX         63        /* as the store's CHECK on events.type */
+#define JSON_FLAGS         (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define BATCH_BUF_FIRST    (64 * 1024)
+#define GZIP_WINDOW_BITS   (15 + 16) /* zlib: 15-bit window, gzip wrapper (no name, time 0) */
+#define TYPE_MAX           63        /* as the store's CHECK on events.type */
+#define WHITELIST_KEYS_MAX 9         /* payload keys of one event type */
 
 /* The payload keys that leave the box, per event type. Values pass only if they are
  * booleans, numbers of magnitude below BATCH_NUMBER_MAX or short [a-z0-9._-] tokens with
@@ -23,7 +24,7 @@
  * "Whitelist" repeats this table; keep them in step. */
 static const struct {
         const char *type;
-        const char *const keys[8];
+        const char *const keys[WHITELIST_KEYS_MAX + 1];
 } whitelist[] = {
         /* daemon/rules-apply.c: the programme's events ("rules." and the engine's action
          * name); every one also carries rule_set, the rule files' hash */
@@ -47,12 +48,19 @@ static const struct {
         { "rules.opted_out", { "keyword", "rule_set", NULL } },
         { "rules.opted_in", { "keyword", "rule_set", NULL } },
         { "rules.withdrawn", { "messages", "rule_set", NULL } },
-        /* message outcomes, for the sender to write (by the store's part states) */
+        /* daemon/store-outgoing.c: one event per message, with the part transitions
+         * (docs/upload.md "Message events"); reminder and rule_set when a rule queued it */
+        { "sms.sent",
+          { "message_id", "parts", "encoding", "modem_id", "attempts", "reminder", "rule_set",
+            NULL } },
+        { "sms.delivered",
+          { "message_id", "parts", "modem_id", "status", "reminder", "rule_set", NULL } },
+        { "sms.failed",
+          { "message_id", "part", "parts", "modem_id", "attempts", "reason", "reminder", "rule_set",
+            NULL } },
+        /* reserved names, written by nobody yet */
         { "sms.queued", { "message_id", "parts", "priority", NULL } },
-        { "sms.sent", { "message_id", "part", "parts", "modem_id", "attempts", NULL } },
-        { "sms.delivered", { "message_id", "part", "modem_id", "status", NULL } },
         { "sms.undeliverable", { "message_id", "part", "modem_id", "status", NULL } },
-        { "sms.failed", { "message_id", "part", "modem_id", "attempts", "cms", NULL } },
         { "sms.unknown", { "message_id", "part", "modem_id", NULL } },
         { "sms.received", { "message_id", "parts", "modem_id", NULL } },
         /* daemon/modem-core.c: its payload holds the raw PDU, and so the sender's number */

@@ -246,6 +246,7 @@ static void host_network_time(struct modem *md, const struct at_time *t, bool sa
         /* Reminders wait while the box's clock disagrees with the network's. */
         if (m->rules)
                 rules_runner_set_clock_trusted(m->rules, !off);
+        store_set_clock_trusted(m->store, !off); /* the messages' sms.* events */
 }
 
 /* Configured device paths (not globs) get a binding each, kept for ever. */

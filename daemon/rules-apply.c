@@ -160,7 +160,7 @@ static int event(struct rules_runner *r, int64_t contact_id, int64_t now, const 
 }
 
 static int queue(struct rules_runner *r, const char *to, int64_t contact_id, const char *text,
-                 int priority, int64_t now)
+                 int priority, const char *reminder, int64_t now)
 {
         struct sms_text_info info;
         int64_t id;
@@ -175,6 +175,9 @@ static int queue(struct rules_runner *r, const char *to, int64_t contact_id, con
                 .encoding = info.charset == SMS_CHARSET_UCS2 ? STORE_ENC_UCS2 : STORE_ENC_GSM7,
                 .part_count = (unsigned)info.parts,
                 .priority = priority,
+                /* for the message's sms.* events (docs/upload.md "Message events") */
+                .reminder = reminder,
+                .rule_set = r->set->hash_hex,
                 /* no PDUs: the bank encodes at send time (daemon/bank-encode.c) */
         };
         e = store_queue_message(r->store, &m, now, &id);
@@ -257,7 +260,9 @@ static int apply(struct rules_runner *r, struct loaded *l, int64_t now)
                 switch (a->kind) {
                 case RULES_ACT_REMINDER:
                         if (a->text)
-                                e = queue(r, l->c.phone, l->c.id, a->text, 0, now);
+                                e = queue(r, l->c.phone, l->c.id, a->text, 0,
+                                          NAME(r->set->reminders, r->set->n_reminders, a->reminder),
+                                          now);
                         if (e == 0)
                                 e = store_rules_settle(r->store, l->c.id, a->key, now);
                         break;
@@ -265,10 +270,11 @@ static int apply(struct rules_runner *r, struct loaded *l, int64_t now)
                         e = store_rules_settle(r->store, l->c.id, a->key, now);
                         break;
                 case RULES_ACT_REPLY:
-                        e = queue(r, l->c.phone, l->c.id, a->text, RUNNER_PRIORITY_REPLY, now);
+                        e = queue(r, l->c.phone, l->c.id, a->text, RUNNER_PRIORITY_REPLY, NULL,
+                                  now);
                         break;
                 case RULES_ACT_ALERT:
-                        e = queue(r, a->to, 0, a->text, RUNNER_PRIORITY_ALERT, now);
+                        e = queue(r, a->to, 0, a->text, RUNNER_PRIORITY_ALERT, NULL, now);
                         break;
                 case RULES_ACT_FIELD_SET:
                         e = set_field(r, l, a->field, a->value, now);
@@ -456,7 +462,8 @@ int runner_unknown(struct rules_runner *r, const char *phone, const char *text, 
         /* The welcome the engine rendered for the keyword goes to the new contact. */
         for (size_t i = 0; e == 0 && i < r->res.n_actions; i++)
                 if (r->res.actions[i].kind == RULES_ACT_REPLY)
-                        e = queue(r, phone, id, r->res.actions[i].text, RUNNER_PRIORITY_REPLY, now);
+                        e = queue(r, phone, id, r->res.actions[i].text, RUNNER_PRIORITY_REPLY, NULL,
+                                  now);
         if (e == 0) {
                 struct json_object *o = json_object_new_object();
 

@@ -53,6 +53,9 @@ enum store_stmt_id {
         STMT_SETTING_GET,
         STMT_STATUS_PARTS,
         STMT_STATUS_TOTALS,
+        STMT_EVENT_MSG_SENT, /* the messages' outcome events (store-outgoing.c) */
+        STMT_EVENT_MSG_FAILED,
+        STMT_EVENT_MSG_DELIVERED,
         STMT_COUNT,
 };
 
@@ -60,7 +63,8 @@ struct store {
         sqlite3 *db;
         sqlite3_stmt *stmt[STMT_COUNT];
         unsigned settled;
-        char *kept; /* what getters hand out as borrowed text, until the next getter */
+        bool clock_untrusted; /* store_set_clock_trusted(false) */
+        char *kept;           /* what getters hand out as borrowed text, until the next getter */
         char errmsg[STORE_ERRMSG_MAX];
 };
 

@@ -72,6 +72,12 @@ static int check_new(struct store *s, const struct store_outgoing_new *m)
                                   STORE_PARTS_MAX);
         if ((unsigned)m->encoding > STORE_ENC_8BIT)
                 return store_fail(s, -EINVAL, "queue message: bad encoding");
+        if (m->reminder && strlen(m->reminder) > STORE_RULE_NAME_MAX)
+                return store_fail(s, -EINVAL, "queue message: reminder name over %d bytes",
+                                  STORE_RULE_NAME_MAX);
+        if (m->rule_set && strlen(m->rule_set) > STORE_RULE_SET_MAX)
+                return store_fail(s, -EINVAL, "queue message: rule set hash over %d bytes",
+                                  STORE_RULE_SET_MAX);
         if (m->pdus && m->part_count > 1)
                 return store_fail(s, -EINVAL,
                                   "queue message: PDUs given for a multi-part message (its "
@@ -131,8 +137,8 @@ int store_queue_message(struct store *s, const struct store_outgoing_new *m, int
         }
         r = store_stmt(s, STMT_MSG_INSERT,
                        "INSERT INTO outgoing (recipient, contact_id, text, encoding, part_count,"
-                       " concat_ref, priority, not_before, created)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                       " concat_ref, priority, not_before, created, reminder, rule_set)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                        &st);
         if (r < 0)
                 goto fail;
@@ -145,6 +151,8 @@ int store_queue_message(struct store *s, const struct store_outgoing_new *m, int
         sqlite3_bind_int(st, 7, m->priority);
         sqlite3_bind_int64(st, 8, m->not_before);
         sqlite3_bind_int64(st, 9, now);
+        store_bind_text_or_null(st, 10, m->reminder);
+        store_bind_text_or_null(st, 11, m->rule_set);
         r = store_step_done(s, st, "queue message");
         if (r < 0)
                 goto fail;
@@ -174,6 +182,82 @@ int store_queue_message(struct store *s, const struct store_outgoing_new *m, int
 fail:
         store_tx_rollback(s);
         return r;
+}
+
+/* ---- the messages' outcome events (docs/upload.md "Message events") ----
+ *
+ * One event per message, written by the statement that changes the part's state, inside its
+ * transaction, so that none is lost or doubled: sms.sent when the last part is submitted,
+ * sms.delivered when the last part is reported delivered, sms.failed when the first part
+ * fails for good or is reported undeliverable. Each is an INSERT ... SELECT whose WHERE is
+ * that condition, run after the part's UPDATE: the terminal states never move back, so the
+ * condition turns true once. The payload keys are those of batch.c's whitelist; json_patch
+ * drops a key whose value is NULL (RFC 7396), so a message no rule queued has no reminder. */
+
+#define EVENT_INSERT                                                                               \
+        "INSERT INTO events (time, clock_trusted, type, contact_id, payload) SELECT ?2, ?3, "
+#define EVENT_FROM " FROM outgoing_parts p JOIN outgoing o ON o.id = p.message_id WHERE p.id = ?1"
+/* The keys that may be NULL (no modem, no rule): json_patch leaves them out then. */
+#define EVENT_NULLABLE_KEYS                                                                        \
+        " json_object('modem_id', p.modem_id, 'reminder', o.reminder, 'rule_set', o.rule_set)"
+
+/* Whether no other part of the message is failed or undeliverable: it had not failed. */
+#define EVENT_FIRST_FAILURE                                                                        \
+        " AND NOT EXISTS (SELECT 1 FROM outgoing_parts q WHERE q.message_id = p.message_id"        \
+        " AND q.id <> p.id AND q.state IN ('failed', 'undeliverable'))"
+
+/* Every part was taken by the SMSC (a part whose outcome is unknown was not). */
+static const char event_sent_sql[] =
+        EVENT_INSERT "'sms.sent', o.contact_id, json_patch(json_object('message_id', o.id,"
+                     " 'parts', o.part_count, 'encoding', o.encoding,"
+                     " 'attempts', (SELECT sum(q.attempts) FROM outgoing_parts q"
+                     " WHERE q.message_id = o.id)), " EVENT_NULLABLE_KEYS ")" EVENT_FROM
+                     " AND NOT EXISTS (SELECT 1 FROM outgoing_parts q WHERE q.message_id = o.id"
+                     " AND q.state NOT IN ('sent', 'delivered', 'undeliverable'))";
+
+/* The reason as a category: the part never reached a modem in its last step (another part
+ * failed, the text cannot be encoded: daemon/bank.c fail_unsent), the bank gave up after
+ * its attempts (daemon/bank-result.c on_retry writes "gave up after N attempts: ..."), or
+ * the network refused it; ?4 overrides (a status report's "undeliverable"). */
+static const char event_failed_sql[] = EVENT_INSERT
+        "'sms.failed', o.contact_id, json_patch(json_object('message_id', o.id,"
+        " 'part', p.seq, 'parts', o.part_count,"
+        " 'attempts', p.attempts, 'reason', coalesce(?4, CASE"
+        " WHEN p.modem_id IS NULL THEN 'not_sent'"
+        " WHEN p.error LIKE 'gave up after %' THEN 'gave_up'"
+        " ELSE 'refused' END)), " EVENT_NULLABLE_KEYS ")" EVENT_FROM EVENT_FIRST_FAILURE;
+
+/* Every part delivered (?4: the part was not delivered before this report). */
+static const char event_delivered_sql[] =
+        EVENT_INSERT "'sms.delivered', o.contact_id, json_patch(json_object('message_id', o.id,"
+                     " 'parts', o.part_count, 'status',"
+                     " p.report_status), " EVENT_NULLABLE_KEYS ")" EVENT_FROM " AND ?4"
+                     " AND NOT EXISTS (SELECT 1 FROM outgoing_parts q WHERE q.message_id = o.id"
+                     " AND q.state <> 'delivered')";
+
+void store_set_clock_trusted(struct store *s, bool trusted)
+{
+        s->clock_untrusted = !trusted;
+}
+
+/* Runs one of the statements above for part_id inside the caller's transaction; arg4 is
+ * bound to ?4 (NULL or a text for failed, a flag for delivered). */
+static int message_event(struct store *s, enum store_stmt_id id, const char *sql, int64_t part_id,
+                         int64_t now, const char *text4, int flag4)
+{
+        sqlite3_stmt *st;
+        int r = store_stmt(s, id, sql, &st);
+
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, part_id);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int(st, 3, !s->clock_untrusted);
+        if (text4)
+                sqlite3_bind_text(st, 4, text4, -1, SQLITE_STATIC);
+        else if (id == STMT_EVENT_MSG_DELIVERED)
+                sqlite3_bind_int(st, 4, flag4);
+        return store_step_done(s, st, "write the message's event");
 }
 
 /* The pin: the modem of the message's parts that went out (the first by seq), and the
@@ -322,19 +406,29 @@ static int explain_no_change(struct store *s, int64_t part_id, const char *what)
         return r;
 }
 
-/* Steps a transition guarded by the state it requires and commits the transaction the caller
- * began; nothing changed means the part was not in that state (or does not exist). */
-static int run_transition(struct store *s, sqlite3_stmt *st, int64_t part_id, const char *what)
+/* Steps a transition guarded by the state it requires, writes the message's event if the
+ * transition has one (event_sql, else NULL), and commits the transaction the caller began;
+ * nothing changed means the part was not in that state (or does not exist). */
+static int run_transition_event(struct store *s, sqlite3_stmt *st, int64_t part_id,
+                                const char *what, enum store_stmt_id event_id,
+                                const char *event_sql, int64_t now)
 {
         int r = store_step_done(s, st, what);
 
         if (r == 0 && sqlite3_changes(s->db) == 0)
                 r = explain_no_change(s, part_id, what);
+        if (r == 0 && event_sql)
+                r = message_event(s, event_id, event_sql, part_id, now, NULL, 0);
         if (r < 0) {
                 store_tx_rollback(s);
                 return r;
         }
         return store_tx_commit(s, what);
+}
+
+static int run_transition(struct store *s, sqlite3_stmt *st, int64_t part_id, const char *what)
+{
+        return run_transition_event(s, st, part_id, what, STMT_COUNT, NULL, 0);
 }
 
 int store_part_sending(struct store *s, int64_t part_id, int64_t modem_id, int64_t now)
@@ -382,11 +476,12 @@ int store_part_sent(struct store *s, int64_t part_id, unsigned mr, int64_t now)
         sqlite3_bind_int64(st, 1, part_id);
         sqlite3_bind_int(st, 2, (int)mr);
         sqlite3_bind_int64(st, 3, now);
-        return run_transition(s, st, part_id, what);
+        return run_transition_event(s, st, part_id, what, STMT_EVENT_MSG_SENT, event_sent_sql, now);
 }
 
 static int end_attempt(struct store *s, enum store_stmt_id id, const char *sql, int64_t part_id,
-                       int64_t next_attempt, const char *error, int64_t now, const char *what)
+                       int64_t next_attempt, const char *error, int64_t now, const char *what,
+                       const char *event_sql)
 {
         char err[STORE_ERROR_TEXT_MAX];
         sqlite3_stmt *st;
@@ -405,7 +500,7 @@ static int end_attempt(struct store *s, enum store_stmt_id id, const char *sql, 
         sqlite3_bind_int64(st, 3, now);
         if (sqlite3_bind_parameter_count(st) >= 4)
                 sqlite3_bind_int64(st, 4, next_attempt);
-        return run_transition(s, st, part_id, what);
+        return run_transition_event(s, st, part_id, what, STMT_EVENT_MSG_FAILED, event_sql, now);
 }
 
 int store_part_failed(struct store *s, int64_t part_id, const char *error, int64_t now)
@@ -413,7 +508,7 @@ int store_part_failed(struct store *s, int64_t part_id, const char *error, int64
         return end_attempt(s, STMT_PART_FAILED,
                            "UPDATE outgoing_parts SET state = 'failed', error = ?2, updated = ?3"
                            " WHERE id = ?1 AND state = 'sending'",
-                           part_id, 0, error, now, "mark part failed");
+                           part_id, 0, error, now, "mark part failed", event_failed_sql);
 }
 
 int store_part_retry(struct store *s, int64_t part_id, int64_t next_attempt, const char *error,
@@ -422,7 +517,7 @@ int store_part_retry(struct store *s, int64_t part_id, int64_t next_attempt, con
         return end_attempt(s, STMT_PART_RETRY,
                            "UPDATE outgoing_parts SET state = 'retry', error = ?2, updated = ?3,"
                            " next_attempt = ?4 WHERE id = ?1 AND state = 'sending'",
-                           part_id, next_attempt, error, now, "mark part for retry");
+                           part_id, next_attempt, error, now, "mark part for retry", NULL);
 }
 
 /* The modem's answer left the outcome open (docs/store.md "Exactly once", rule 4, reached
@@ -432,7 +527,7 @@ int store_part_unknown(struct store *s, int64_t part_id, const char *error, int6
         return end_attempt(s, STMT_PART_UNKNOWN,
                            "UPDATE outgoing_parts SET state = 'unknown', error = ?2, updated = ?3"
                            " WHERE id = ?1 AND state = 'sending'",
-                           part_id, 0, error, now, "mark part unknown");
+                           part_id, 0, error, now, "mark part unknown", NULL);
 }
 
 /* TS 23.040 9.2.3.15: 0x00-0x1F completed, 0x20-0x3F still trying, 0x40-0x7F failed (and the
@@ -447,11 +542,11 @@ static const char *report_state(unsigned status)
 }
 
 static int report_find(struct store *s, int64_t modem_id, unsigned mr, const char *recipient,
-                       int64_t time, int64_t *ret_part)
+                       int64_t time, int64_t *ret_part, enum store_part_state *ret_state)
 {
         sqlite3_stmt *st;
         int rc, r = store_stmt(s, STMT_REPORT_FIND,
-                               "SELECT p.id FROM outgoing_parts p"
+                               "SELECT p.id, p.state FROM outgoing_parts p"
                                " JOIN outgoing o ON o.id = p.message_id"
                                " WHERE p.mr = ?1 AND o.recipient = ?2"
                                " AND (?3 = 0 OR p.modem_id = ?3)"
@@ -468,6 +563,8 @@ static int report_find(struct store *s, int64_t modem_id, unsigned mr, const cha
         sqlite3_bind_int64(st, 5, time + STORE_REPORT_AHEAD_S);
         rc = sqlite3_step(st);
         *ret_part = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        if (rc == SQLITE_ROW)
+                store_part_state_from_name((const char *)sqlite3_column_text(st, 1), ret_state);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
                 r = store_sqlfail(s, rc, "match report");
         sqlite3_reset(st);
@@ -478,6 +575,8 @@ int store_report_match(struct store *s, int64_t modem_id, unsigned mr, const cha
                        unsigned status, int64_t time, int64_t *ret_part_id)
 {
         static const char what[] = "record status report";
+        enum store_part_state before = STORE_PART_SENT;
+        const char *after = report_state(status);
         int64_t part = 0;
         sqlite3_stmt *st;
         int r;
@@ -487,7 +586,7 @@ int store_report_match(struct store *s, int64_t modem_id, unsigned mr, const cha
         r = store_tx_begin(s, what);
         if (r < 0)
                 return r;
-        r = report_find(s, modem_id, mr, recipient, time, &part);
+        r = report_find(s, modem_id, mr, recipient, time, &part, &before);
         if (r == 0 && part)
                 r = store_stmt(s, STMT_REPORT_APPLY,
                                "UPDATE outgoing_parts SET state = IFNULL(?2, state),"
@@ -496,11 +595,19 @@ int store_report_match(struct store *s, int64_t modem_id, unsigned mr, const cha
                                &st);
         if (r == 0 && part) {
                 sqlite3_bind_int64(st, 1, part);
-                store_bind_text_or_null(st, 2, report_state(status));
+                store_bind_text_or_null(st, 2, after);
                 sqlite3_bind_int(st, 3, (int)status);
                 sqlite3_bind_int64(st, 4, time);
                 r = store_step_done(s, st, what);
         }
+        /* A repeated report (the same part already in that state) writes no second event. */
+        if (r == 0 && part && after && strcmp(after, "delivered") == 0)
+                r = message_event(s, STMT_EVENT_MSG_DELIVERED, event_delivered_sql, part, time,
+                                  NULL, before != STORE_PART_DELIVERED);
+        if (r == 0 && part && after && strcmp(after, "undeliverable") == 0 &&
+            before != STORE_PART_UNDELIVERABLE)
+                r = message_event(s, STMT_EVENT_MSG_FAILED, event_failed_sql, part, time,
+                                  "undeliverable", 0);
         if (r == 0)
                 r = store_stmt(s, STMT_REPORT_INSERT,
                                "INSERT INTO reports (modem_id, mr, recipient, status, time,"
@@ -578,9 +685,9 @@ int store_message_resend(struct store *s, int64_t message_id, const char *why, i
         }
         r = store_stmt(s, STMT_MSG_RESEND_COPY,
                        "INSERT INTO outgoing (recipient, contact_id, text, encoding, part_count,"
-                       " concat_ref, priority, not_before, created) SELECT recipient, contact_id,"
-                       " text, encoding, part_count, ?2, priority, 0, ?3 FROM outgoing"
-                       " WHERE id = ?1",
+                       " concat_ref, priority, not_before, created, reminder, rule_set)"
+                       " SELECT recipient, contact_id, text, encoding, part_count, ?2, priority,"
+                       " 0, ?3, reminder, rule_set FROM outgoing WHERE id = ?1",
                        &st);
         if (r < 0)
                 goto fail;

@@ -159,6 +159,12 @@ static const char schema_v5[] = "CREATE TABLE concat_refs ("
                                 " last_ref INTEGER NOT NULL CHECK (last_ref BETWEEN 0 AND 255)"
                                 ") WITHOUT ROWID;";
 
+/* Version 6: what queued a message, for its sms.* events (docs/upload.md "Message events"):
+ * the reminder's name and the rule set's hash, NULL for a message no rule queued. */
+static const char schema_v6[] =
+        "ALTER TABLE outgoing ADD COLUMN reminder TEXT CHECK (length(reminder) BETWEEN 1 AND 63);"
+        "ALTER TABLE outgoing ADD COLUMN rule_set TEXT CHECK (length(rule_set) BETWEEN 1 AND 64);";
+
 const char *const store_migrations[STORE_SCHEMA_VERSION] = {
-        schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+        schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
 };

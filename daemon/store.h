@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION  5
+#define STORE_SCHEMA_VERSION  6
 #define STORE_BUSY_TIMEOUT_MS 5000 /* puentectl waits this long for the daemon's lock */
 #define STORE_ERRMSG_MAX      512
 #define STORE_TEXT_MAX        4096 /* UTF-8 bytes of a whole message (255 parts is more) */
@@ -49,6 +49,8 @@
 #define STORE_INBOUND_DUP_WINDOW_S (7 * 24 * 3600)
 #define STORE_EVENT_TYPE_MAX       64
 #define STORE_IDENT_MAX            64 /* IMEI, ICCID, IMSI, maker, model, revision */
+#define STORE_RULE_NAME_MAX        63 /* a reminder's name carried by its message */
+#define STORE_RULE_SET_MAX         64 /* the rule set's SHA-256 in hex */
 #define STORE_STATE_TEXT_MAX       128
 #define STORE_DEVICE_MAX           256
 
@@ -119,6 +121,9 @@ struct store_outgoing_new {
         int priority;            /* higher goes first; 0 for ordinary reminders */
         int64_t not_before;      /* earliest send time (0 = at once) */
         const char *const *pdus; /* NULL, or the hex PDU of a single-part message */
+        /* Queued by a rule: the reminder's name (NULL for other messages) and the rule set's
+         * hash (NULL when no rule queued it); copied into the message's sms.* events. */
+        const char *reminder, *rule_set;
 };
 
 /* Queues a message and its parts (state "queued") in one transaction. A multi-part message
@@ -300,6 +305,11 @@ struct store_event {
         int64_t contact_id; /* 0 = none */
         const char *json;   /* a JSON value; NULL = "{}"; -EINVAL if not valid JSON */
 };
+
+/* Whether the events the store writes itself (the messages' sms.sent, sms.delivered and
+ * sms.failed, docs/upload.md "Message events") say the clock was trustworthy; true until
+ * told otherwise, as the rules runner's. */
+void store_set_clock_trusted(struct store *s, bool trusted);
 
 /* Appends an event; *ret_seq (may be NULL) gets its sequence number (1, 2, 3 ...). */
 int store_event_append(struct store *s, const struct store_event *ev, int64_t *ret_seq);

@@ -1,5 +1,6 @@
--- Per arm of the trial: enrolled (rules.arm_assigned), messages sent and delivered (sms.sent,
--- sms.delivered: one per part), people who replied (rules.inbound_received), mean quiz score
+-- Per arm of the trial: enrolled (rules.arm_assigned), messages sent, delivered and failed
+-- (sms.sent, sms.delivered, sms.failed: one event per message, written by the box's store with
+-- the parts' state changes), people who replied (rules.inbound_received), mean quiz score
 -- (points of rules.quiz_completed), people who opted out (rules.opted_out).
 -- Runs unchanged on SQLite (3.38+), DuckDB and PostgreSQL over
 -- the table that docs/central.md loads:
@@ -18,6 +19,7 @@ SELECT
     COUNT(DISTINCT a.subject) AS enrolled,
     COUNT(e.seq) FILTER (WHERE e.type = 'sms.sent') AS sent,
     COUNT(e.seq) FILTER (WHERE e.type = 'sms.delivered') AS delivered,
+    COUNT(e.seq) FILTER (WHERE e.type = 'sms.failed') AS failed,
     COUNT(DISTINCT e.subject) FILTER (WHERE e.type = 'rules.inbound_received') AS replied,
     -- NUMERIC: PostgreSQL rounds only NUMERIC to digits
     ROUND(CAST(AVG(CAST(e.data ->> 'score' AS DOUBLE PRECISION))

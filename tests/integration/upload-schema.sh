@@ -19,6 +19,13 @@ good = [
      "data": {"modem_id": 1, "signal": 17, "registered": True}},
     {"seq": 3, "time": 1790000002, "clock_trusted": True, "type": "quiz.answer",
      "subject": "0123456789abcdef", "data": {"score": 0.75}},
+    # the store's message events (docs/upload.md "Message events")
+    {"seq": 4, "time": 1790000003, "clock_trusted": True, "type": "sms.sent",
+     "subject": "0123456789abcdef", "data": {"message_id": 7, "parts": 2, "encoding": "ucs2",
+     "modem_id": 1, "attempts": 2, "reminder": "week_12", "rule_set": "ab" * 32}},
+    {"seq": 5, "time": 1790000004, "clock_trusted": True, "type": "sms.failed",
+     "subject": "0123456789abcdef", "data": {"message_id": 8, "part": 1, "parts": 1,
+     "attempts": 0, "reason": "not_sent"}},
 ]
 bad = [
     {"seq": 1, "time": 1, "clock_trusted": True, "type": "sms.sent", "data": {"reason": "+5215512345678"}},
@@ -30,6 +37,10 @@ bad = [
     {"seq": 0, "time": 1, "clock_trusted": True, "type": "sms.sent", "data": {}},
     {"seq": 1, "time": 1, "clock_trusted": True, "type": "sms.sent", "data": {"keyword": "5215512345678"}},
     {"seq": 1, "time": 1, "clock_trusted": True, "type": "sms.sent", "data": {"rule_set": "visit"}},
+    {"seq": 1, "time": 1, "clock_trusted": True, "type": "sms.failed",
+     "data": {"message_id": 1, "parts": 1, "reason": "modem_on_fire"}},
+    {"seq": 1, "time": 1, "clock_trusted": True, "type": "sms.failed", "data": {"message_id": 1, "parts": 1}},
+    {"seq": 1, "time": 1, "clock_trusted": True, "type": "sms.delivered", "data": {"message_id": 1}},
     {"schema": "puente.event/2", "device": "x", "batch": 1, "prev_sha256": "0" * 64,
      "first_seq": 1, "last_seq": 1, "events": 1, "key_id": "0badcafe"},
 ]

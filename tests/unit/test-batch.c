@@ -57,8 +57,20 @@ static void test_whitelist(void **state)
                 { "rules.arm_assigned",
                   "{\"arm\":\"sms\",\"stratum\":\"s2\",\"phone\":\"+5215512345678\"}",
                   "{\"arm\":\"sms\",\"stratum\":\"s2\"}" },
-                { "sms.sent", "{\"message_id\":42,\"part\":1,\"text\":\"Hola Maria\"}",
-                  "{\"message_id\":42,\"part\":1}" },
+                { "sms.sent", "{\"message_id\":42,\"parts\":1,\"text\":\"Hola Maria\"}",
+                  "{\"message_id\":42,\"parts\":1}" },
+                /* the message events of daemon/store-outgoing.c: their reminder and reason */
+                { "sms.sent",
+                  "{\"message_id\":7,\"parts\":2,\"encoding\":\"ucs2\",\"modem_id\":1,"
+                  "\"attempts\":2,\"reminder\":\"week_12\",\"recipient\":\"+5215512345678\"}",
+                  "{\"message_id\":7,\"parts\":2,\"encoding\":\"ucs2\",\"modem_id\":1,"
+                  "\"attempts\":2,\"reminder\":\"week_12\"}" },
+                { "sms.failed",
+                  "{\"message_id\":7,\"part\":2,\"reason\":\"gave_up\",\"error\":\"+CMS ERROR: "
+                  "38\"}",
+                  "{\"message_id\":7,\"part\":2,\"reason\":\"gave_up\"}" },
+                { "sms.delivered", "{\"message_id\":7,\"status\":0,\"reminder\":\"Semana 12\"}",
+                  "{\"message_id\":7,\"status\":0}" }, /* a name that is no token */
                 /* a phone number in a whitelisted key: as text, as digits or as a number */
                 { "rules.opted_out", "{\"keyword\":\"+5215512345678\"}", "{}" },
                 { "rules.opted_out", "{\"keyword\":\"5215512345678\"}", "{}" },

@@ -103,7 +103,8 @@ static const char *const h_types[] = {
         "rules.arm_assigned", "rules.quiz_completed",   "sms.sent",
         "sms.delivered",      "rules.inbound_received", "rules.opted_out",
         "modem.health",       "sms.undecodable",        "future.event",
-};
+        "sms.failed",         "rules.reminder_queued",
+}; /* a count prime to H_CONTACTS, so that every contact sees every type */
 #define H_TYPES (sizeof(h_types) / sizeof(h_types[0]))
 
 /* Event k of the run (0, 1 ...): its type, its contact (an index) and the contact's arm. */
@@ -127,10 +128,11 @@ static __attribute__((unused)) int h_add_events(struct harness *h, unsigned n)
         for (unsigned i = 0; i < n; i++, h->events++) {
                 unsigned k = h->events, c = h_contact_of(k);
                 const char *type = h_type_of(k);
-                char json[512], phone[32];
+                char json[768], phone[32];
                 snprintf(phone, sizeof(phone), H_PHONE_FMT, c + 1);
                 snprintf(json, sizeof(json),
                          "{\"arm\":\"%s\",\"stratum\":\"%s%u\",\"message_id\":%u,\"part\":1,"
+                         "\"parts\":1,\"reason\":\"refused\","
                          "\"modem_id\":1,\"category\":\"reply\",\"score\":%u,\"total\":4,"
                          "\"text\":\"%s\",\"phone\":\"%s\",\"keyword\":\"%s\","
                          "\"pdu\":\"0791%s\",\"state\":\"ready\",\"signal\":%u,"

@@ -38,11 +38,13 @@ static void validate_with_schema(const struct harness *h, const char *prefix)
 static void expected_arms(unsigned n, char *buf, size_t size)
 {
         static const char *const arms[] = { "control", "sms" };
-        int off = snprintf(buf, size, "arm,enrolled,sent,delivered,replied,quiz_score,opted_out\n");
+        int off = snprintf(buf, size,
+                           "arm,enrolled,sent,delivered,failed,replied,quiz_score,opted_out\n");
         for (unsigned a = 0; a < 2; a++) {
                 unsigned char enrolled[H_CONTACTS] = { 0 }, replied[H_CONTACTS] = { 0 },
                               out[H_CONTACTS] = { 0 };
-                unsigned n_enrolled = 0, sent = 0, delivered = 0, n_replied = 0, n_out = 0;
+                unsigned n_enrolled = 0, sent = 0, delivered = 0, failed = 0, n_replied = 0,
+                         n_out = 0;
                 double score = 0;
                 unsigned scores = 0;
                 for (unsigned k = 0; k < n; k++) {
@@ -54,6 +56,7 @@ static void expected_arms(unsigned n, char *buf, size_t size)
                                 n_enrolled++;
                         sent += !strcmp(t, "sms.sent");
                         delivered += !strcmp(t, "sms.delivered");
+                        failed += !strcmp(t, "sms.failed");
                         if (!strcmp(t, "rules.inbound_received"))
                                 n_replied += !replied[c]++;
                         if (!strcmp(t, "rules.quiz_completed")) {
@@ -67,8 +70,8 @@ static void expected_arms(unsigned n, char *buf, size_t size)
                 snprintf(q, sizeof(q), "%.15g", round(score / scores * 1000) / 1000);
                 if (!strchr(q, '.'))
                         strcat(q, ".0"); /* SQLite's ROUND gives a REAL, Python prints 2.0 */
-                off += snprintf(buf + off, size - (size_t)off, "%s,%u,%u,%u,%u,%s,%u\n", arms[a],
-                                n_enrolled, sent, delivered, n_replied, q, n_out);
+                off += snprintf(buf + off, size - (size_t)off, "%s,%u,%u,%u,%u,%u,%s,%u\n", arms[a],
+                                n_enrolled, sent, delivered, failed, n_replied, q, n_out);
         }
 }
 
