@@ -279,3 +279,27 @@ int at_modem_sms_done(struct at_modem *m, int index, uint64_t now)
         }
         return -ENOENT;
 }
+
+int at_modem_sms_keep(struct at_modem *m, int index)
+{
+        if (!m || index < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < m->n_pend; i++) {
+                if (m->pend[i].index != index)
+                        continue;
+                memmove(&m->pend[i], &m->pend[i + 1], (m->n_pend - i - 1) * sizeof(m->pend[0]));
+                m->n_pend--;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int at_modem_relist(struct at_modem *m, uint64_t now)
+{
+        if (!m)
+                return -EINVAL;
+        m->now = now;
+        m->drain_wanted = true;
+        modem_recv_pump(m);
+        return 0;
+}

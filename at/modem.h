@@ -222,6 +222,16 @@ int at_modem_send(struct at_modem *m, const char *pdu_hex, size_t tpdu_len, bool
  * -ENOENT if no such part awaits an ack (never deletes a slot it did not read). */
 int at_modem_sms_done(struct at_modem *m, int index, uint64_t now);
 
+/* The binding could not store the part given with this index (its disk is full): it stays
+ * on the modem, undeleted, and is no longer awaited, so that a later listing offers it
+ * again. Returns 0; -ENOENT if no such part awaits an ack; -EINVAL for index -1 (a direct
+ * delivery is left unacknowledged instead: the network offers it again). */
+int at_modem_sms_keep(struct at_modem *m, int index);
+
+/* Lists the storage again (AT+CMGL) as soon as nothing handed on awaits its ack: the binding
+ * has room again for what it kept. Returns 0 or -EINVAL. */
+int at_modem_relist(struct at_modem *m, uint64_t now);
+
 enum at_modem_state at_modem_state(const struct at_modem *m);
 
 /* True while no command is in flight or queued (SIGTERM: wait for this, then close). */

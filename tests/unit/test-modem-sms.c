@@ -617,6 +617,39 @@ static void test_storage_full_on_send(void **state)
         fake_free(f);
 }
 
+/* The binding's store is full (puented on a full disk): the part it could not store is kept
+ * on the modem (at_modem_sms_keep), never deleted; once the store has room again
+ * at_modem_relist() lists the storage and offers it again, and only then is it deleted. */
+static void test_kept_then_relisted(void **state)
+{
+        (void)state;
+        static const struct exch ex[] = {
+                { "AT+CMGR=3", "+CMGR: 0,,23|" DELIVER_PDU "|OK" },
+                { "AT+CMGL=4", "+CMGL: 3,1,,23|" DELIVER_PDU "|OK" },
+                { "AT+CMGD=3", "OK" },
+                END,
+        };
+        struct fake *f = fake_ready();
+        fake_add(f, ex);
+        fake_urc(f, "+CMTI: \"SM\",3");
+        assert_int_equal(f->n_sms, 1);
+        assert_int_equal(at_modem_sms_keep(f->m, 3), 0);
+        assert_int_equal(at_modem_sms_keep(f->m, 3), -ENOENT); /* no longer awaits an ack */
+        assert_int_equal(at_modem_sms_done(f->m, 3, f->now), -ENOENT); /* never deleted */
+        fake_pump(f);
+        assert_int_equal(f->n_sms, 1); /* not offered again by itself */
+        assert_int_equal(at_modem_relist(f->m, f->now), 0);
+        fake_pump(f);
+        assert_int_equal(f->n_sms, 2);
+        assert_int_equal(f->sms_index[1], 3);
+        assert_int_equal(at_modem_sms_done(f->m, 3, f->now), 0);
+        fake_pump(f);
+        assert_script_done(f);
+        assert_int_equal(at_modem_sms_keep(f->m, -1), -EINVAL);
+        assert_int_equal(at_modem_relist(NULL, 0), -EINVAL);
+        fake_free(f);
+}
+
 /* A flood of URCs while a part is in flight (before the prompt, between the PDU and the
  * answer) neither ends nor starves the send; the +CMTI in it is read after. */
 static void test_urc_flood_during_send(void **state)
@@ -717,6 +750,7 @@ int main(void)
                 cmocka_unit_test(test_drain_at_start),
                 cmocka_unit_test(test_drain_many_acked),
                 cmocka_unit_test(test_storage_full_on_send),
+                cmocka_unit_test(test_kept_then_relisted),
                 cmocka_unit_test(test_urc_flood_during_send),
                 cmocka_unit_test(test_csq_poll),
                 cmocka_unit_test(test_send_arguments),
