@@ -634,7 +634,7 @@ static void test_kept_then_relisted(void **state)
         fake_urc(f, "+CMTI: \"SM\",3");
         assert_int_equal(f->n_sms, 1);
         assert_int_equal(at_modem_sms_keep(f->m, 3), 0);
-        assert_int_equal(at_modem_sms_keep(f->m, 3), -ENOENT); /* no longer awaits an ack */
+        assert_int_equal(at_modem_sms_keep(f->m, 3), -ENOENT);         /* no longer awaits an ack */
         assert_int_equal(at_modem_sms_done(f->m, 3, f->now), -ENOENT); /* never deleted */
         fake_pump(f);
         assert_int_equal(f->n_sms, 1); /* not offered again by itself */
