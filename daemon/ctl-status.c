@@ -1,6 +1,7 @@
 /* puentectl status: every modem (the store's mirror plus the daemon's daemon.status snapshot),
  * the queue by state, incoming messages, and whether puented runs: in plain words for a
- * clinic technician, or as one JSON object. */
+ * clinic technician, or as one JSON object. A full disk is told from outside the database
+ * (daemon/disk.h): the daemon's mark and the free space of the database's filesystem. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 
 #include "daemon/config.h"
 #include "daemon/ctl-common.h"
+#include "daemon/disk.h"
 #include "daemon/store.h"
 
 #define CTL_STATUS_KEY      "daemon.status" /* docs/puented.md, "Status" */
@@ -27,6 +29,10 @@ struct daemon_state {
         int64_t updated;
         char why[160];            /* when not running: why we think so */
         struct json_object *snap; /* the parsed snapshot, or NULL */
+        bool disk_full;           /* marked by puented, or too little room for the database */
+        int64_t disk_since;       /* when puented marked it; 0 unknown */
+        uint64_t disk_free;       /* bytes free on the database's filesystem */
+        int64_t stale;            /* seconds since the snapshot, when the disk keeps it old */
 };
 
 static int64_t json_int(struct json_object *o, const char *key, int64_t dflt)
@@ -48,12 +54,18 @@ static const char *json_str(struct json_object *o, const char *key)
 
 /* Reads the snapshot and decides whether the daemon runs: its pid exists and it wrote the
  * snapshot recently (a hung daemon keeps its pid but stops writing). */
-static void daemon_state(struct store *s, int64_t now, struct daemon_state *d)
+static void daemon_state(struct store *s, const struct config *c, int64_t now,
+                         struct daemon_state *d)
 {
         char *buf = malloc(CTL_STATUS_JSON_MAX);
         int r = buf ? store_setting_get(s, CTL_STATUS_KEY, buf, CTL_STATUS_JSON_MAX) : -ENOMEM;
 
         *d = (struct daemon_state){ 0 };
+        if (disk_free_bytes(c->database, &d->disk_free) == 0 && d->disk_free < DISK_FREE_MIN)
+                d->disk_full = true;
+        /* The mark counts while puented runs (one killed on a full disk leaves it behind). */
+        if (disk_mark_get(c->state_directory, &d->disk_since) == 1 && r == 0)
+                d->disk_full = true;
         if (r == -ENOENT)
                 snprintf(d->why, sizeof(d->why), "puented has never run with this database");
         else if (r < 0)
@@ -70,12 +82,20 @@ static void daemon_state(struct store *s, int64_t now, struct daemon_state *d)
                 snprintf(d->why, sizeof(d->why), "puented stopped");
         else if (kill((pid_t)d->pid, 0) < 0 && errno == ESRCH)
                 snprintf(d->why, sizeof(d->why), "puented (pid %lld) is gone", d->pid);
-        else if (now - d->updated > CTL_STATUS_STALE_S)
+        if (d->why[0]) {
+                d->disk_full = d->disk_free < DISK_FREE_MIN; /* a mark left behind: ignored */
+                d->disk_since = 0;
+                return;
+        }
+        if (now - d->updated > CTL_STATUS_STALE_S && !d->disk_full)
                 snprintf(d->why, sizeof(d->why),
                          "puented (pid %lld) has not updated its status for %lld s", d->pid,
                          (long long)(now - d->updated));
-        else
+        else {
                 d->running = true;
+                if (now - d->updated > CTL_STATUS_STALE_S)
+                        d->stale = now - d->updated; /* the full disk keeps it from writing */
+        }
 }
 
 /* The snapshot's entry for a modem (by store id), or NULL. */
@@ -235,6 +255,13 @@ static void print_plain(const struct daemon_state *d, const struct modem_row *ro
                 printf("Daemon: running (pid %lld): %s\n", d->pid, json_str(d->snap, "summary"));
         else
                 printf("Daemon: NOT RUNNING (%s); queued messages wait until it starts\n", d->why);
+        if (d->stale)
+                printf("  (its status is %lld s old: it cannot be written while the disk is "
+                       "full)\n",
+                       (long long)d->stale);
+        if (d->disk_full)
+                printf("Disk: %s (%llu KB free for the database)\n", DISK_FULL_TEXT,
+                       (unsigned long long)(d->disk_free / 1024));
         if (d->running && json_str(d->snap, "rules")[0])
                 printf("Rules: %s\n", json_str(d->snap, "rules"));
         if (d->running && json_str(d->snap, "upload")[0])
@@ -257,7 +284,11 @@ static void print_plain(const struct daemon_state *d, const struct modem_row *ro
                        : "s",
                st->parts[STORE_PART_DELIVERED], st->parts[STORE_PART_UNDELIVERABLE],
                st->parts[STORE_PART_SENT]);
-        if (st->parts[STORE_PART_FAILED] + st->parts[STORE_PART_UNKNOWN] == 0)
+        if (d->disk_full)
+                printf("Problems: %s; %u part%s failed, %u unknown\n", DISK_FULL_TEXT,
+                       st->parts[STORE_PART_FAILED], st->parts[STORE_PART_FAILED] == 1 ? "" : "s",
+                       st->parts[STORE_PART_UNKNOWN]);
+        else if (st->parts[STORE_PART_FAILED] + st->parts[STORE_PART_UNKNOWN] == 0)
                 printf("Problems: none\n");
         else
                 printf("Problems: %u part%s failed, %u unknown (maybe sent, not resent)\n",
@@ -328,6 +359,15 @@ static void print_json(const struct daemon_state *d, const struct modem_row *row
         add_str(dj, "rules", d->running ? json_str(d->snap, "rules") : "");
         add_str(dj, "upload", d->running ? json_str(d->snap, "upload") : "");
         json_object_object_add(root, "daemon", dj);
+        {
+                struct json_object *disk = json_object_new_object();
+
+                json_object_object_add(disk, "full", json_object_new_boolean(d->disk_full));
+                add_int(disk, "since", d->disk_since);
+                add_int(disk, "free_bytes", (int64_t)d->disk_free);
+                add_str(disk, "problem", d->disk_full ? DISK_FULL_TEXT : "");
+                json_object_object_add(root, "disk", disk);
+        }
         for (unsigned i = 0; i < n; i++)
                 json_object_array_add(arr, modem_json(&rows[i]));
         json_object_object_add(root, "modems", arr);
@@ -395,7 +435,7 @@ int ctl_status(const struct ctl_context *ctx, int argc, char **argv)
         if (status != CTL_EXIT_OK)
                 return status;
         today(now, &day);
-        daemon_state(env.store, now, &d);
+        daemon_state(env.store, env.config, now, &d);
         r = store_status_counts(env.store, &st);
         if (r == 0)
                 r = load_modems(&env, &d, day, &rows, &n);

@@ -43,11 +43,15 @@ struct manager {
         bool stopping;
         uint64_t stop_deadline_ms;
         uint64_t status_due_ms;
+        bool disk_full;           /* daemon/disk.h: marked in the state directory */
+        uint64_t disk_recheck_ms; /* while full: no relisting before this */
 };
 
 uint64_t manager_now_ms(const struct manager *m);
 /* Writes STATUS= and the daemon.status snapshot now. */
 void manager_status_write(struct manager *m);
+/* modem_host.store_full: the store refused a received part for want of space. */
+void manager_store_full(void *userdata);
 /* The snapshot as JSON into buf (MANAGER_STATUS_MAX); for tests too. */
 int manager_status_json(struct manager *m, char *buf, size_t size, char *summary,
                         size_t summary_size);

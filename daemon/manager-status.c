@@ -1,5 +1,7 @@
 /* The daemon's status: STATUS= for systemd and the daemon.status snapshot in the store that
- * puentectl status reads (per-modem operator, signal, registration, SIM, last error). */
+ * puentectl status reads (per-modem operator, signal, registration, SIM, last error), and the
+ * full disk, which the snapshot cannot tell: marked outside the store (daemon/disk.h), watched
+ * at every status write, and once space returns the modems' storage is read again. */
 #include "daemon/manager-internal.h"
 #include "daemon/rules-runner.h"
 #include "daemon/upload.h"
@@ -13,10 +15,16 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/bank.h"
+#include "daemon/config.h"
+#include "daemon/disk.h"
 #include "daemon/log.h"
 #include "daemon/store.h"
 
 #define SUMMARY_MAX 256
+/* While the disk is full the modems are listed again at most this often: with a page limit
+ * (store max_pages) the filesystem shows room although the store refuses, and each try reads
+ * every kept message. */
+#define DISK_RECHECK_MS 15000
 
 static void add_str(struct json_object *o, const char *k, const char *v)
 {
@@ -95,9 +103,10 @@ int manager_status_json(struct manager *m, char *buf, size_t size, char *summary
                         down++;
                 json_object_array_add(arr, modem_json(m, md, &bt));
         }
-        snprintf(summary, summary_size, "%s%u modem%s ready, %u queued%s%.0u%s",
+        snprintf(summary, summary_size, "%s%u modem%s ready, %u queued%s%.0u%s%s%s",
                  m->stopping ? "stopping: " : "", ready, ready == 1 ? "" : "s", queued,
-                 down ? ", " : "", down, down ? " down" : "");
+                 down ? ", " : "", down, down ? " down" : "", m->disk_full ? "; " : "",
+                 m->disk_full ? DISK_FULL_TEXT : "");
         add_int(root, "pid", getpid());
         add_int(root, "updated", time(NULL));
         add_str(root, "summary", summary);
@@ -110,29 +119,71 @@ int manager_status_json(struct manager *m, char *buf, size_t size, char *summary
                 upload_status_line(&us, time(NULL), line, sizeof(line));
                 add_str(root, "upload", line);
         }
+        json_object_object_add(root, "disk_full", json_object_new_boolean(m->disk_full));
         add_int(root, "queued", queued);
         add_int(root, "modems_ready", ready);
         json_object_object_add(root, "modems", arr);
         const char *js = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+        size_t n = strlen(js);
         int r = 0;
-        if (strlen(js) >= size)
+        if (n >= size)
                 r = -ENOBUFS;
         else
-                strcpy(buf, js);
+                memcpy(buf, js, n + 1);
         json_object_put(root);
         return r;
+}
+
+static void disk_enter(struct manager *m, const char *why)
+{
+        m->disk_recheck_ms = manager_now_ms(m) + DISK_RECHECK_MS;
+        if (m->disk_full)
+                return;
+        m->disk_full = true;
+        log_warning("%s (%s)", DISK_FULL_TEXT, why);
+        int r = disk_mark(m->config->state_directory, true);
+        if (r < 0)
+                log_warning("%s/%s: %s", m->config->state_directory, DISK_MARK_NAME, strerror(-r));
+}
+
+void manager_store_full(void *userdata)
+{
+        disk_enter(userdata, "a received message could not be stored");
+}
+
+/* Space is back (or seems so): leave the condition and read what the modems kept. If the
+ * store refuses again, manager_store_full() enters it again. */
+static void disk_leave(struct manager *m)
+{
+        m->disk_full = false;
+        int r = disk_mark(m->config->state_directory, false);
+        if (r < 0)
+                log_warning("%s/%s: %s", m->config->state_directory, DISK_MARK_NAME, strerror(-r));
+        log_notice("the disk has room again: reading the messages kept on the modems");
+        for (unsigned i = 0; i < m->n_modems; i++)
+                modem_relist(m->modems[i]);
 }
 
 void manager_status_write(struct manager *m)
 {
         static char js[MANAGER_STATUS_MAX];
         char summary[SUMMARY_MAX];
+        bool low = disk_low(m->config->database);
+        if (low)
+                disk_enter(m, "less than " DISK_FREE_MIN_TEXT " free for the database");
         int r = manager_status_json(m, js, sizeof(js), summary, sizeof(summary));
         if (r < 0) {
                 log_warning("status snapshot: %s", strerror(-r));
                 return;
         }
         sd_notifyf(0, "STATUS=%s", summary);
-        if (store_setting_set(m->store, MANAGER_STATUS_KEY, js) < 0)
+        r = store_setting_set(m->store, MANAGER_STATUS_KEY, js);
+        if (r < 0 && !(r == -ENOSPC && m->disk_full))
                 log_warning("store: %s", store_errmsg(m->store));
+        if (r == -ENOSPC)
+                disk_enter(m, store_errmsg(m->store));
+        else if (m->disk_full && !low && manager_now_ms(m) >= m->disk_recheck_ms)
+                disk_leave(m);
+        else if (!m->disk_full)
+                disk_mark(m->config->state_directory, false); /* one left by a killed daemon */
 }

@@ -579,6 +579,7 @@ int manager_new(struct config *cfg, const char *config_path, bool verbose, struc
                 .kick = manager_kick_soon,
                 .network_time = host_network_time,
                 .inbound = host_inbound,
+                .store_full = manager_store_full,
                 .userdata = m,
         };
         if ((r = staff_new(&m->staff)) < 0)

@@ -339,6 +339,12 @@ static void on_pdu(struct modem *md, const char *pdu_hex, int index)
         if (r < 0) {
                 log_modem(LOG_ERR, md->name, "store: %s (message left on the modem)",
                           store_errmsg(md->host.store));
+                /* Not awaited any more, so that modem_relist() offers it again; a direct
+                 * delivery (index -1) stays unacknowledged and the network offers it again. */
+                if (index >= 0)
+                        at_modem_sms_keep(md->core, index);
+                if (r == -ENOSPC && md->host.store_full)
+                        md->host.store_full(md->host.userdata);
                 return;
         }
         r = at_modem_sms_done(md->core, index, modem_now_ms(md));
@@ -392,6 +398,14 @@ static void on_event(struct at_modem *m, const struct at_modem_event *ev, void *
                 log_modem(LOG_WARNING, md->name, "the modem rebooted by itself");
                 break;
         }
+}
+
+void modem_relist(struct modem *md)
+{
+        if (md->life != MODEM_LIFE_OPEN || !md->core)
+                return; /* a modem opened later lists its storage when it is ready */
+        at_modem_relist(md->core, modem_now_ms(md));
+        modem_flush(md);
 }
 
 const struct at_modem_callbacks modem_core_callbacks = {

@@ -55,6 +55,9 @@ struct modem_host {
         void (*inbound)(void *userdata);
         /* The network told the time (AT_MODEM_EV_NETWORK_TIME). */
         void (*network_time)(struct modem *md, const struct at_time *t, bool sane, void *userdata);
+        /* The store refused a received part for want of space (-ENOSPC): the part stays on
+         * the modem until modem_relist(). May be NULL. */
+        void (*store_full)(void *userdata);
         void *userdata;
 };
 
@@ -88,6 +91,9 @@ bool modem_idle(const struct modem *md);
 /* Try opening now if unplugged (a hotplug add); restart if FAILED (a config reload may have
  * brought a new PIN). */
 void modem_poke(struct modem *md);
+
+/* The store has room again: list the modem's storage and read what was kept there. */
+void modem_relist(struct modem *md);
 
 /* The configuration changed (SIGHUP): re-read this modem's rate and limits. */
 void modem_config_changed(struct modem *md);
