@@ -1,5 +1,7 @@
 /* Incoming messages: parts stored as they arrive (a power cut loses none of those already
- * acknowledged), joined into a message when the last one is in, flushed after a time-out. */
+ * acknowledged), joined into a message when the last one is in, flushed after a time-out or
+ * when a sender (or everyone) has too many unfinished (daemon/store-inbound.h). */
+#include "daemon/store-inbound.h"
 #include "daemon/store-internal.h"
 
 #include <errno.h>
@@ -7,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MISSING_PART_MARK "[...]" /* where a flushed message lacks a part */
+#define MISSING_PART_MARK "[...]" /* where a flushed message lacks parts: one per run */
 
 struct text_buf {
         char *data;
@@ -82,7 +84,9 @@ static int join_parts(struct store *s, const char *sender, unsigned ref, unsigne
         sqlite3_bind_int(st, 3, (int)total);
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 unsigned seq = (unsigned)sqlite3_column_int(st, 0);
-                for (; r == 0 && expect < seq; expect++)
+                /* one mark for a run of missing parts: a lone part claiming 255 would
+                 * otherwise bring 254 of them */
+                if (expect < seq)
                         r = buf_add(&b, MISSING_PART_MARK);
                 if (r == 0)
                         r = buf_add(&b, (const char *)sqlite3_column_text(st, 1));
@@ -95,7 +99,7 @@ static int join_parts(struct store *s, const char *sender, unsigned ref, unsigne
         if (r == 0 && rc != SQLITE_DONE)
                 r = store_sqlfail(s, rc, "read inbound parts");
         sqlite3_reset(st);
-        for (; r == 0 && expect <= total; expect++)
+        if (r == 0 && expect <= total)
                 r = buf_add(&b, MISSING_PART_MARK);
         if (r == 0)
                 r = store_stmt(s, STMT_INBOUND_DELETE,
@@ -167,6 +171,101 @@ static int single_seen(struct store *s, const struct store_inbound_part *p, int6
         return r;
 }
 
+/* A one-off statement (the caps are checked only for a new multi-part group). */
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
+{
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
+        return rc == SQLITE_OK ? 0 : store_sqlfail(s, rc, "prepare");
+}
+
+/* The oldest unfinished group other than p's: of p's sender (by_sender), or of anyone.
+ * Returns 1 and fills the key, 0 if there is none, or a negative errno. */
+static int oldest_group(struct store *s, const struct store_inbound_part *p, bool by_sender,
+                        char sender[static STORE_NUMBER_MAX], unsigned *ret_ref,
+                        unsigned *ret_total)
+{
+        sqlite3_stmt *st;
+        int r = prepare(s,
+                        "SELECT sender, ref, total FROM inbound_parts"
+                        " WHERE (?4 = 0 OR sender = ?1)"
+                        " AND NOT (sender = ?1 AND ref = ?2 AND total = ?3)"
+                        " GROUP BY sender, ref, total ORDER BY min(received), min(id) LIMIT 1",
+                        &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, p->sender, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, (int)p->ref);
+        sqlite3_bind_int(st, 3, (int)p->total);
+        sqlite3_bind_int(st, 4, by_sender);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                store_column_copy(st, 0, sender, STORE_NUMBER_MAX);
+                *ret_ref = (unsigned)sqlite3_column_int(st, 1);
+                *ret_total = (unsigned)sqlite3_column_int(st, 2);
+                r = 1;
+        } else if (rc != SQLITE_DONE) {
+                r = store_sqlfail(s, rc, "find the oldest unfinished message");
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+/* The unfinished groups and their text bytes: of p's sender (by_sender), or of everyone. */
+static int pending_of(struct store *s, const struct store_inbound_part *p, bool by_sender,
+                      unsigned *ret_groups, int64_t *ret_bytes)
+{
+        sqlite3_stmt *st;
+        int r = prepare(s,
+                        "SELECT count(DISTINCT sender || ':' || ref || '/' || total),"
+                        " IFNULL(sum(length(CAST(text AS BLOB))), 0)"
+                        " FROM inbound_parts WHERE ?2 = 0 OR sender = ?1",
+                        &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, p->sender, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, by_sender);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                *ret_groups = (unsigned)sqlite3_column_int(st, 0);
+                *ret_bytes = sqlite3_column_int64(st, 1);
+        } else {
+                r = store_sqlfail(s, rc, "count unfinished messages");
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+/* Keeps the caps of daemon/store-inbound.h after p's part went in: while the sender has more
+ * groups or bytes pending than allowed, or everyone more groups, the oldest other group (the
+ * sender's own first) becomes an incomplete message, as a time-out would make it. p's own
+ * group is never flushed here: it is the one still arriving. */
+static int enforce_caps(struct store *s, const struct store_inbound_part *p, int64_t now)
+{
+        char sender[STORE_NUMBER_MAX];
+        unsigned groups, ref = 0, total = 0;
+        int64_t bytes, id;
+        int r;
+
+        for (;;) {
+                bool by_sender = true;
+                if ((r = pending_of(s, p, true, &groups, &bytes)) < 0)
+                        return r;
+                if (groups <= STORE_INBOUND_GROUPS_PER_SENDER &&
+                    bytes <= STORE_INBOUND_BYTES_PER_SENDER) {
+                        if ((r = pending_of(s, p, false, &groups, &bytes)) < 0)
+                                return r;
+                        if (groups <= STORE_INBOUND_GROUPS_MAX)
+                                return 0;
+                        by_sender = false;
+                }
+                r = oldest_group(s, p, by_sender, sender, &ref, &total);
+                if (r <= 0)
+                        return r; /* only p's own group is left: bounded by STORE_PARTS_MAX */
+                if ((r = join_parts(s, sender, ref, total, now, &id)) < 0)
+                        return r;
+        }
+}
+
 static int add_part(struct store *s, const struct store_inbound_part *p, int64_t now,
                     int64_t *ret_id)
 {
@@ -199,7 +298,9 @@ static int add_part(struct store *s, const struct store_inbound_part *p, int64_t
         r = store_step_done(s, st, "store inbound part");
         if (r < 0 || sqlite3_changes(s->db) == 0) /* 0 changes: a duplicate, ignored */
                 return r;
-        r = count_parts(s, p, &have);
+        r = enforce_caps(s, p, now);
+        if (r == 0)
+                r = count_parts(s, p, &have);
         if (r < 0 || have < p->total)
                 return r;
         return join_parts(s, p->sender, p->ref, p->total, now, ret_id);
