@@ -4,16 +4,23 @@
 # the middle of AT+CMGS), unplug/replug, garbage on the line, SIMs pulled, storage full, send
 # errors (+CMS 500/38), no credit; inbound messages arrive all along; in the first half puented
 # is also SIGKILLed at random moments (PRAGMA integrity_check after each), the second half
-# runs one process so its memory can be watched.
+# runs one process so its memory can be watched. The anonymized event log goes to an nginx
+# WebDAV server on loopback (tests/integration/nginx-lib.bash) that is stopped for a while
+# (down) or stopped and started a few times in a row (flapping); contacts imported along the
+# way give it events.
 #   tests/soak.sh [BUILD]   SOAK_MINUTES=5  SOAK_SEED=N  SOAK_KILLS=0 (no SIGKILL)
 #                           SOAK_STRICT=1 (a message split across modems fails the run)
 # Figures at the end: messages queued, sent (reached their phone), lost (must be 0),
 # duplicated (only allowed where a part is "unknown", docs/store.md), inbound received,
-# recoveries, kills, RSS of the last process after warm-up and at the end.
+# recoveries, kills, RSS of the last process after warm-up and at the end; upload: events,
+# batches received, outages, backlog at the end (0 once healed), the chain checked by
+# docs/central/validate.py.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 export PUENTE_BUILD=$(cd "${1:-$src/build}" && pwd) PUENTE_SRC=$src
 . "$src/tests/integration/daemon-lib.bash"
+. "$src/tests/integration/nginx-lib.bash"
+trap 'rc=$?; nginx_stop; (exit $rc); dl_cleanup' EXIT # dl_cleanup reads the status from $?
 MIN=${SOAK_MINUTES:-30}
 SEED=${SOAK_SEED:-$$}
 KILLS=${SOAK_KILLS:-1}
@@ -25,10 +32,12 @@ sim_args=(-l 5-200 --seed "$SEED")
 for m in "${modems[@]}"; do sim_args+=(-m "$m=$T/$m"); done
 for p in "${phones[@]}"; do sim_args+=(-p "$p"); done
 sim_start "${sim_args[@]}"
+nginx_start
 write_conf "
 modem \"$T/m1\" { }
 modem \"$T/m2\" { }
 modem \"$T/m3\" { }
+$(upload_conf soakbox)
 "
 puented_start
 wait_until 30 "a modem ready" modems_ready 1
@@ -54,7 +63,20 @@ fault() {
 	10) simctl slow-prompt "$m" $((RANDOM % 3000)) ;;
 	esac >/dev/null 2>&1 || true
 }
+# The upload server: down until the next heal, or flapping (stopped and started 2..4 times
+# a few seconds apart).
+upload_fault() {
+	if [ $((RANDOM % 2)) = 0 ]; then
+		nginx_stop
+	else
+		for _ in $(seq $((RANDOM % 3 + 2))); do
+			nginx_stop; sleep $((RANDOM % 4 + 1)); nginx_start; sleep $((RANDOM % 3 + 1))
+		done
+	fi
+	outages=$((outages + 1))
+}
 heal() {
+	[ -n "$nginx_pid" ] || nginx_start
 	for m in "${modems[@]}"; do
 		simctl unhang "$m"; simctl sim "$m" insert; simctl full "$m" off
 		simctl credit "$m" on; simctl slow-prompt "$m" 0
@@ -63,7 +85,7 @@ heal() {
 
 : >"$T/msgs"
 end=$((SECONDS + MIN * 60)) half=$((SECONDS + MIN * 30))
-n=0 inbound=0 kills=0 rss0= rss_t=0
+n=0 inbound=0 kills=0 rss0= rss_t=0 outages=0 imports=0
 while [ "$SECONDS" -lt "$end" ]; do
 	# A few messages (mixed single/multipart, GSM/UCS-2) queued through puentectl.
 	make_messages 3 "$T/batch" "${phones[@]:n%4}" "${phones[@]:0:n%4}"
@@ -74,6 +96,13 @@ while [ "$SECONDS" -lt "$end" ]; do
 	simctl send "${phones[RANDOM % 4]}" "${modems[RANDOM % 3]}" "entrada $inbound" >/dev/null 2>&1 &&
 		inbound=$((inbound + 1))
 	for _ in 1 2; do fault; done
+	# An event for the upload now and then (contacts.imported), and the server's faults.
+	if [ $((RANDOM % 3)) = 0 ]; then
+		printf 'study_id,phone\nSOAK-%d,+5255%08d\n' "$n" "$n" >"$T/c.csv"
+		"$PUENTECTL" --config "$CONF" contacts import "$T/c.csv" >/dev/null 2>&1 &&
+			imports=$((imports + 1))
+	fi
+	[ $((RANDOM % 15)) = 0 ] && upload_fault
 	sleep 1.$((RANDOM % 9))
 	[ $((RANDOM % 4)) = 0 ] && heal
 	if [ "$KILLS" = 1 ] && [ "$SECONDS" -lt "$half" ] && [ $((RANDOM % 12)) = 0 ]; then
@@ -94,6 +123,20 @@ stuck=0
 end=$((SECONDS + ${SOAK_SETTLE:-180}))
 while ! parts_settled && [ "$SECONDS" -lt "$end" ]; do sleep 1; done
 parts_settled || stuck=$(q "SELECT count(*) FROM outgoing_parts WHERE state IN ('queued','retry','sending')")
+# The upload backlog drains once the server is back (a retry waits at most backoff_max = 1m,
+# a partial batch is cut every 10 s).
+up_status() { "$PUENTECTL" --config "$CONF" status 2>/dev/null | sed -n 's/^Upload: //p'; }
+backlog0() { up_status | grep -q 'backlog 0 batches (0 events)'; }
+# Then every event of the store must be in the batches (events still come: late reports).
+uploaded_all() {
+	local v
+	v=$(python3 "$src/docs/central/validate.py" "$T/www/up" 2>/dev/null) &&
+		echo "$v" | grep -q "^$(q 'SELECT count(*) FROM events') events valid"
+}
+end=$((SECONDS + 150))
+while ! { backlog0 && uploaded_all; } && [ "$SECONDS" -lt "$end" ]; do sleep 3; done
+up_line=$(up_status)
+uploaded_all && up_all=1 || up_all=0
 sleep 2
 rss1=$(rss)
 [ "${rss_pid:-}" = "$pd_pid" ] || rss0=${rss0:-$rss1}
@@ -153,9 +196,18 @@ PY
 [ "$lostrc" = 0 ] || echo "LOST OR DUPLICATED (see above)"
 echo "inbound: $inbound injected, $got_in stored ($dup_in stored twice: a kill before the modem's copy was deleted)"
 echo "RSS of puented: ${rss0:-?} kB after warm-up, $rss1 kB at the end"
+events=$(q "SELECT count(*) FROM events")
+uprc=0
+valid=$(python3 "$src/docs/central/validate.py" "$T/www/up" 2>&1) || uprc=1
+echo "upload: $events events ($imports contact imports), $(nginx_batches) batches received," \
+	"$outages server outages (down or flapping); at the end: ${up_line:-no status}"
+echo "upload check: $(echo "$valid" | tr '\n' ' ')"
 [ "$got_in" -ge "$inbound" ] || echo "WARNING: fewer inbound stored than injected"
 held=$(simctl status | grep -o 'held=[0-9]*' | cut -d= -f2 | paste -sd+ | bc)
 echo "modems at the end: $(q "SELECT group_concat(state, ' ') FROM modems"); messages held in the network: $held"
 [ "$lostrc" = 0 ] || fail "messages lost or duplicated"
+[ "$uprc" = 0 ] || fail "the uploaded batches do not check out"
+[ "$up_all" = 1 ] || fail "not every event of the store was uploaded"
+echo "$up_line" | grep -q 'backlog 0 batches (0 events)' || fail "upload backlog left: $up_line"
 [ "$stuck" = 0 ] || fail "$stuck parts never settled: $(q "SELECT group_concat(DISTINCT error) FROM outgoing_parts WHERE state IN ('queued','retry','sending')")"
 echo "soak: ok"
