@@ -29,6 +29,9 @@ struct rules_runner {
         struct rules_result res;
         bool clock_trusted;
         bool queued; /* this run queued something: call on_queued */
+        /* the wall and monotonic clocks at the last arming, to see a jump (0: not yet) */
+        int64_t clock_wall_us;
+        uint64_t clock_mono_us;
         char status[RULES_RUNNER_WHY_MAX];
 };
 

@@ -9,25 +9,32 @@
 #include <systemd/sd-event.h>
 
 #include "daemon/config.h"
+#include "daemon/log.h"
 #include "daemon/rules-files.h"
 #include "daemon/rules-runner-internal.h"
 #include "daemon/store.h"
 #include "rules/parse.h"
 #include "rules/tz.h"
 
-#define RUNNER_ENROL_MAX 64  /* new contacts enrolled per run */
-#define RUNNER_RETRY_S   300 /* a contact whose run failed is tried again after this */
-#define RUNNER_USEC      1000000ULL
+#define RUNNER_ENROL_MAX   64  /* new contacts enrolled per run */
+#define RUNNER_RETRY_S     300 /* a contact whose run failed is tried again after this */
+#define RUNNER_USEC        1000000LL
+#define RUNNER_ACCURACY_US 100000 /* 0.1 s: a send time is recorded to the second */
 
 static int read_bytes(const char *path, uint8_t *buf, size_t max, size_t *ret_len)
 {
         FILE *f = fopen(path, "rb");
         size_t n;
+        int e = errno;
 
         if (!f)
-                return -errno;
+                return e > 0 ? -e : -EIO;
         n = fread(buf, 1, max, f);
+        /* fopen() opens a directory; reading it fails (EISDIR), which is no empty file */
+        bool failed = ferror(f);
         fclose(f);
+        if (failed)
+                return -EIO;
         if (n == max)
                 return -EFBIG;
         *ret_len = n;
@@ -45,6 +52,9 @@ static struct rules_tz *load_zone(const char *name)
         if (!name || strstr(name, ".."))
                 return NULL;
         snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : RULES_FILES_ZONEINFO, name);
+        /* read_bytes() sets n when it returns 0: clang 14's analyzer cannot tell that -errno
+         * is negative, so it thinks a failed fopen() may return 0 */
+        // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): see above
         if (read_bytes(path, buf, sizeof(buf), &n) < 0 || rules_tz_parse(buf, n, &tz) < 0)
                 return NULL;
         return tz;
@@ -121,7 +131,7 @@ int rules_runner_reload(struct rules_runner *r, char *why, size_t size)
         rules_files_free(&files);
         if (e < 0)
                 return e;
-        next.zones = calloc(next.set->n_clinics + 1, sizeof(*next.zones));
+        next.zones = calloc(next.set->n_clinics + 1, sizeof(struct rules_tz *));
         next.default_tz = load_zone(next.set->settings.timezone);
         for (size_t i = 0; next.zones && i < next.set->n_clinics; i++)
                 next.zones[i] = next.set->clinics[i].timezone
@@ -139,7 +149,8 @@ int rules_runner_reload(struct rules_runner *r, char *why, size_t size)
 
                 e = read_bytes(next.set->trial.sealed_list_file, (uint8_t *)list, sizeof(list),
                                &len);
-                if (e == 0)
+                /* len is set when e is 0 (the analyzer's doubt: see load_zone()) */
+                if (e == 0) // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): see above
                         e = rules_arms_sealed_parse(next.set, list, len, &next.sealed, &line);
                 if (e < 0)
                         snprintf(why, size, "%s:%u: sealed list unreadable or malformed",
@@ -305,6 +316,72 @@ int64_t rules_runner_next_due(const struct rules_runner *r)
         return rules_schedule_peek(r->index, &due, NULL) == 0 ? due : INT64_MAX;
 }
 
+int64_t rules_runner_sleep_us(int64_t now_us, int64_t due)
+{
+        int64_t cap = (int64_t)RULES_RUNNER_TIMER_CAP_S * RUNNER_USEC;
+
+        if (due <= now_us / (int64_t)RUNNER_USEC)
+                return 0;
+        /* due * 1e6 overflows only for dates past year 292,000: those are "not soon". */
+        if (due > INT64_MAX / (int64_t)RUNNER_USEC || due * (int64_t)RUNNER_USEC - now_us > cap)
+                return cap;
+        return due * (int64_t)RUNNER_USEC - now_us;
+}
+
+int64_t rules_runner_clock_jump_s(int64_t wall_before_us, uint64_t mono_before_us,
+                                  int64_t wall_after_us, uint64_t mono_after_us)
+{
+        int64_t drift =
+                (wall_after_us - wall_before_us) - (int64_t)(mono_after_us - mono_before_us);
+
+        /* Rounded to whole seconds: the two clocks are read a few microseconds apart. */
+        return (drift + (drift < 0 ? -RUNNER_USEC / 2 : RUNNER_USEC / 2)) / RUNNER_USEC;
+}
+
+static int64_t clock_us(clockid_t clock)
+{
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (int64_t)ts.tv_sec * RUNNER_USEC + ts.tv_nsec / 1000;
+}
+
+static int64_t wall_us(void)
+{
+        return clock_us(CLOCK_REALTIME);
+}
+
+/* Compares how far the wall clock and the monotonic clock moved since the last look: a
+ * difference beyond RULES_RUNNER_JUMP_S is a jump (NTP stepping a box that booted without
+ * an RTC, an operator's `date -s`), logged once and as an event. Nothing else needs to
+ * follow: due times are wall-clock instants, settled keys keep a backward jump from sending
+ * again, and the engine's window and grace decide what a forward jump skips. */
+static void look_at_clock(struct rules_runner *r, int64_t wall, uint64_t mono)
+{
+        int64_t jump;
+        char json[160];
+
+        if (r->clock_mono_us) {
+                jump = rules_runner_clock_jump_s(r->clock_wall_us, r->clock_mono_us, wall, mono);
+                if (jump > RULES_RUNNER_JUMP_S || jump < -RULES_RUNNER_JUMP_S) {
+                        log_warning("rules: the wall clock jumped %+lld s; reminders are "
+                                    "rescheduled against the new time",
+                                    (long long)jump);
+                        snprintf(json, sizeof(json), "{\"seconds\":%lld,\"rule_set\":\"%s\"}",
+                                 (long long)jump, r->set ? r->set->hash_hex : "");
+                        store_event_append(
+                                r->store,
+                                &(struct store_event){ .time = wall / (int64_t)RUNNER_USEC,
+                                                       .clock_trusted = r->clock_trusted,
+                                                       .type = "rules.clock_jumped",
+                                                       .json = json },
+                                NULL);
+                }
+        }
+        r->clock_wall_us = wall;
+        r->clock_mono_us = mono;
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct rules_runner *r = userdata;
@@ -312,33 +389,42 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
         (void)s;
         (void)usec;
-        n = rules_runner_run(r, (int64_t)time(NULL), RULES_RUNNER_SLICE);
+        n = rules_runner_run(r, wall_us() / (int64_t)RUNNER_USEC, RULES_RUNNER_SLICE);
         /* A full slice: more are due; come back at once after the loop's other work. */
         arm_timer(r, n == RULES_RUNNER_SLICE ? 1 : 0);
         return 0;
 }
 
+/* The timer runs on CLOCK_MONOTONIC and sleeps at most RULES_RUNNER_TIMER_CAP_S: a
+ * CLOCK_REALTIME timer fires at the kernel's idea of an instant, which is wrong after the
+ * clock is stepped (and under a test's faked clock); here each wake-up reads the wall clock
+ * again and asks the index what is due by it. at: 0 the index's earliest due time, else
+ * that instant (1: at once). */
 static void arm_timer(struct rules_runner *r, int64_t at)
 {
         int64_t due = at ? at : rules_runner_next_due(r);
-        uint64_t usec;
+        /* Both read now, together (sd_event_now() is the loop's cached time, older). */
+        int64_t wall = wall_us();
+        uint64_t mono = (uint64_t)clock_us(CLOCK_MONOTONIC), sleep_us;
 
         if (!r->ev)
                 return;
-        if (due == INT64_MAX) {
+        look_at_clock(r, wall, mono);
+        if (due == INT64_MAX && !r->set) {
                 if (r->timer)
                         sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
                 return;
         }
-        usec = due <= 0 ? 1 : (uint64_t)due * RUNNER_USEC;
+        /* Even with nothing due, look again after the cap: a clock jump is then still seen. */
+        sleep_us = (uint64_t)rules_runner_sleep_us(wall, due);
         if (!r->timer) {
-                if (sd_event_add_time(r->ev, &r->timer, CLOCK_REALTIME, usec, RUNNER_USEC, on_timer,
-                                      r) < 0)
+                if (sd_event_add_time(r->ev, &r->timer, CLOCK_MONOTONIC, mono + sleep_us,
+                                      RUNNER_ACCURACY_US, on_timer, r) < 0)
                         return;
                 sd_event_source_set_description(r->timer, "rules-runner");
                 return;
         }
-        sd_event_source_set_time(r->timer, usec);
+        sd_event_source_set_time(r->timer, mono + sleep_us);
         sd_event_source_set_enabled(r->timer, SD_EVENT_ONESHOT);
 }
 

@@ -7,8 +7,9 @@
  * Wiring (daemon/manager.c): rules_runner_new() after the store and the bank exist, passing
  * the loop; rules_runner_reload() on SIGHUP (a broken set keeps the running one and says why);
  * rules_runner_inbound() for each complete incoming message from a known contact before other
- * handlers; rules_runner_kick() after `contacts import` (the wake datagram) and after the
- * clock becomes trustworthy; rules_runner_set_clock_trusted(false) holds all scheduling while
+ * handlers; rules_runner_kick() after `contacts import` (the wake datagram: any wake runs the
+ * due contacts at once, which is how a test that moved a faked clock makes it look) and after
+ * the clock becomes trustworthy; rules_runner_set_clock_trusted(false) holds all scheduling while
  * the clock is not sane. After queueing, the runner calls the `on_queued` callback so the
  * manager can kick the bank.
  *
@@ -29,6 +30,12 @@ typedef struct sd_event sd_event;
 #define RULES_RUNNER_SLICE      256 /* contacts per timer callback: the loop stays responsive */
 #define RULES_RUNNER_WHY_MAX    512
 #define RULES_RUNNER_SECRET_MAX 1024
+/* The runner's timer sleeps at most this long (seconds), so a clock jump is noticed within
+ * it even when nothing is due; docs/engine.md "Time". */
+#define RULES_RUNNER_TIMER_CAP_S 60
+/* The wall clock moving this many seconds more or less than the monotonic one between two
+ * looks is a jump: logged and stored as a rules.clock_jumped event. */
+#define RULES_RUNNER_JUMP_S 30
 
 struct rules_runner_opts {
         const char *rules_dir;   /* NULL: config->rules_directory */
@@ -64,6 +71,16 @@ int rules_runner_kick(struct rules_runner *r);
 
 /* The earliest due time in the index, or INT64_MAX. */
 int64_t rules_runner_next_due(const struct rules_runner *r);
+
+/* How long the timer sleeps (microseconds) when the wall clock reads now_us and the next
+ * contact is due at `due` (seconds, INT64_MAX: none): 0 when due, else until due, at most
+ * RULES_RUNNER_TIMER_CAP_S. Pure; exposed for the tests. */
+int64_t rules_runner_sleep_us(int64_t now_us, int64_t due);
+
+/* Whole seconds the wall clock moved beyond the monotonic clock between two readings of
+ * both (negative: it went back). Pure; exposed for the tests. */
+int64_t rules_runner_clock_jump_s(int64_t wall_before_us, uint64_t mono_before_us,
+                                  int64_t wall_after_us, uint64_t mono_after_us);
 
 void rules_runner_set_clock_trusted(struct rules_runner *r, bool trusted);
 
