@@ -222,3 +222,71 @@ for k in (missing + dups + strange)[:5]:
 sys.exit(0 if not missing and not dups and not strange else 1)
 PY
 }
+
+# ---- a faked wall clock (libfaketime) for the rules tests: rules-cohort.sh, harden-clockjump.sh
+# Only the programs started with fc_run (puente-sim, puented, puentectl) see it; the test's
+# own shell, python and sqlite3 keep the real clock. The offset is rewritten atomically in
+# $T/faketime and read at every clock call (FAKETIME_NO_CACHE); monotonic clocks stay real
+# so sd-event's time-outs and the bank's pacing are unaffected. Under ASan the preload comes
+# before the sanitizer runtime, which ASan accepts with verify_asan_link_order=0.
+FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
+
+# fc_available: libfaketime is installed (the tests that need it skip without it).
+fc_available() { [ -r "$FAKETIME_LIB" ]; }
+
+# fc_set EPOCH: from now on the faked clock reads EPOCH (UTC seconds), and runs on from there.
+fc_set() {
+	python3 -c 'import sys, time; print("%+d" % (int(sys.argv[1]) - int(time.time())))' "$1" \
+		>"$T/faketime.new"
+	mv -f "$T/faketime.new" "$T/faketime"
+}
+
+# fc_now: what the faked clock reads now (UTC seconds).
+fc_now() { fc_run date +%s; }
+
+# fc_run CMD ARGS...: runs CMD under the faked clock. Started with & from a script,
+# `env "${FC_ENV[@]}" CMD &` is used instead, so that $! is CMD's own pid (env execs it).
+# tests/integration/cohort/faketime-timerfd.c (built here once) comes first: it undoes
+# libfaketime's shift of monotonic timerfd expiries, which would stall every sd-event timer.
+fc_env() {
+	local shim=$T/faketime-timerfd.so
+	[ -f "$shim" ] || cc -shared -fPIC -O2 -o "$shim" \
+		"$PUENTE_SRC/tests/integration/cohort/faketime-timerfd.c" || fail "cannot build $shim"
+	FC_ENV=(LD_PRELOAD="$shim:$FAKETIME_LIB" FAKETIME_TIMESTAMP_FILE="$T/faketime" FAKETIME_NO_CACHE=1
+		FAKETIME_DONT_FAKE_MONOTONIC=1
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+}
+fc_run() { fc_env; env "${FC_ENV[@]}" "$@"; }
+
+# fc_sim_start / fc_puented_start ARGS...: sim_start and puented_start under the faked clock.
+fc_sim_start() {
+	fc_env
+	env "${FC_ENV[@]}" "$SIM" -s "$T/ctl" -r "$T/rec.jsonl" "$@" 2>>"$T/sim.log" &
+	sim_pid=$!
+	for _ in $(seq 200); do
+		if [ -S "$T/ctl" ] && "$SIM" ctl "$T/ctl" status >/dev/null 2>&1; then return 0; fi
+		kill -0 "$sim_pid" 2>/dev/null || fail "puente-sim died"
+		sleep 0.05
+	done
+	fail "puente-sim did not come up"
+}
+
+fc_puented_start() {
+	fc_env
+	env "${FC_ENV[@]}" "$PUENTED" --config "$CONF" ${PUENTED_ARGS:-} "$@" >>"$T/puented.log" 2>&1 &
+	pd_pid=$!
+	for _ in $(seq 400); do
+		[ -S "$SOCK" ] && return 0
+		kill -0 "$pd_pid" 2>/dev/null || fail "puented died at start"
+		sleep 0.05
+	done
+	fail "puented did not bind $SOCK"
+}
+
+# dl_wake: one wake datagram to puented (what puentectl sends after queuing): the rules
+# runner looks at the clock and runs whoever is due at once.
+dl_wake() {
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"wake", sys.argv[1])' "$SOCK"
+}
