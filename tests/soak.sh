@@ -20,6 +20,11 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 export PUENTE_BUILD=$(cd "${1:-$src/build}" && pwd) PUENTE_SRC=$src
 . "$src/tests/integration/daemon-lib.bash"
 . "$src/tests/integration/nginx-lib.bash"
+# A long run keeps its files apart from the short tests' /tmp/puente-daemon-test.* (a sweep
+# of those must not end it midway); dl_cleanup removes this directory instead.
+rmdir "$T"
+T=$(mktemp -d "${SOAK_TMPDIR:-/var/tmp}/puente-soak.XXXXXX")
+DB=$T/puente.db CONF=$T/puente.conf SOCK=$T/puented.sock
 trap 'rc=$?; nginx_stop; (exit $rc); dl_cleanup' EXIT # dl_cleanup reads the status from $?
 MIN=${SOAK_MINUTES:-30}
 SEED=${SOAK_SEED:-$$}
