@@ -310,7 +310,15 @@ static void describe_failure(struct upload *u, CURLcode rc, long code)
         const char *detail = u->errbuf[0] ? u->errbuf : curl_easy_strerror(rc);
 
         if (rc == CURLE_OK) {
-                const char *what = code == 401   ? " (not authorised: check token or user)"
+                /* nginx answers 400 to a TLS client without the certificate that
+                 * ssl_verify_client requires, or with one from a CA it does not know */
+                const char *cert_400 =
+                        u->cfg.auth == UPLOAD_AUTH_CERT
+                                ? " (refused: the server did not accept our client certificate)"
+                                : " (bad request: a server that requires a client certificate"
+                                  " answers this to a box without one: auth = \"cert\")";
+                const char *what = code == 400   ? cert_400
+                                   : code == 401 ? " (not authorised: check token or user)"
                                    : code == 403 ? " (forbidden: check the server's rights)"
                                    : code == 404 ? " (no such place: check the url)"
                                    : code >= 500 ? " (server error)"
@@ -332,8 +340,10 @@ static void describe_failure(struct upload *u, CURLcode rc, long code)
         case CURLE_SSL_CACERT_BADFILE:
                 set_error(u, "server certificate not trusted: %s", detail);
                 break;
-        case CURLE_SSL_CONNECT_ERROR:
         case CURLE_SSL_CERTPROBLEM:
+                set_error(u, "client certificate or key unusable: %s", detail);
+                break;
+        case CURLE_SSL_CONNECT_ERROR:
                 set_error(u, "TLS failed: %s", detail);
                 break;
         case CURLE_GOT_NOTHING:

@@ -49,6 +49,9 @@ struct harness {
         int port, tls_port;
         int64_t contacts[H_CONTACTS];
         unsigned events;
+        /* set before h_nginx_start(): the TLS server requires a client certificate signed by
+         * this CA (ssl_verify_client on) */
+        char client_ca[H_PATH_MAX];
 };
 
 static __attribute__((unused)) void h_path(const struct harness *h, char *buf, const char *rest)
@@ -157,7 +160,7 @@ static __attribute__((unused)) int h_add_events(struct harness *h, unsigned n)
 static __attribute__((unused)) int h_nginx_start(struct harness *h, const char *tls_cert,
                                                  const char *tls_key)
 {
-        char conf[H_PATH_MAX], text[16384], tls[2048] = "";
+        char conf[H_PATH_MAX], text[16384], tls[3072] = "", verify[H_PATH_MAX + 64] = "";
         FILE *f;
 
         if (!h->port)
@@ -166,12 +169,15 @@ static __attribute__((unused)) int h_nginx_start(struct harness *h, const char *
                 h->tls_port = h_free_port();
         mkdir(strcat(strcpy(conf, h->dir), "/nginx"), 0755);
         mkdir(strcat(strcpy(conf, h->dir), "/nginx/tmp"), 0755);
+        if (h->client_ca[0])
+                snprintf(verify, sizeof(verify),
+                         " ssl_client_certificate %s; ssl_verify_client on;", h->client_ca);
         if (tls_cert)
                 snprintf(tls, sizeof(tls),
                          "server { listen 127.0.0.1:%d ssl; root %s;"
-                         " ssl_certificate %s; ssl_certificate_key %s;"
+                         " ssl_certificate %s; ssl_certificate_key %s;%s"
                          " location /up/ { dav_methods PUT; create_full_put_path on; } }",
-                         h->tls_port, h->www, tls_cert, tls_key);
+                         h->tls_port, h->www, tls_cert, tls_key, verify);
         snprintf(text, sizeof(text),
                  "%s worker_processes 1; pid %s/nginx/nginx.pid; error_log %s/nginx/error.log;\n"
                  "events { worker_connections 64; }\n"

@@ -343,6 +343,86 @@ static void test_tls_unknown_ca(void **state)
         h_cleanup(&h);
 }
 
+/* Client certificates for the mutual-TLS server: one signed by the test CA (for TLS client
+ * authentication) and one from a CA the server does not know. */
+static void make_client_certs(const struct harness *h)
+{
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd),
+                 "cd %s && printf 'extendedKeyUsage=clientAuth\\n' > client.ext &&"
+                 " openssl req -newkey rsa:2048 -nodes -subj /CN=box-test-1"
+                 " -keyout client.key -out client.csr 2>/dev/null &&"
+                 " openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
+                 " -days 2 -extfile client.ext -out client.pem 2>/dev/null &&"
+                 " openssl req -newkey rsa:2048 -nodes -subj /CN=intruder"
+                 " -keyout stranger.key -out stranger.csr 2>/dev/null &&"
+                 " openssl x509 -req -in stranger.csr -CA other.pem -CAkey other.key"
+                 " -CAcreateserial -days 2 -extfile client.ext -out stranger.pem 2>/dev/null",
+                 h->dir);
+        assert_int_equal(run(cmd), 0);
+}
+
+/* nginx with ssl_verify_client on: no client certificate, or one from an unknown CA, is a
+ * clear status and loses nothing; the box's certificate (auth = "cert") delivers it all. */
+static void test_tls_client_cert(void **state)
+{
+        static const struct {
+                const char *cert, *key, *words;
+        } refused[] = {
+                { NULL, NULL, "client certificate" },
+                { "stranger.pem", "stranger.key", "client certificate" },
+                { "client.pem", "missing.key", "client certificate or key unusable" },
+        };
+        struct harness h;
+        struct upload_config c;
+        struct upload *u;
+        struct upload_status st;
+        char cert[H_PATH_MAX], key[H_PATH_MAX], https[128];
+
+        assert_int_equal(h_setup(&h, "upload-mtls"), 0);
+        make_certs(&h);
+        make_client_certs(&h);
+        h_path(&h, cert, "srv.pem");
+        h_path(&h, key, "srv.key");
+        h_path(&h, h.client_ca, "ca.pem");
+        assert_int_equal(h_nginx_start(&h, cert, key), 0);
+        assert_int_equal(h_add_events(&h, 1500), 0);
+        snprintf(https, sizeof(https), "https://127.0.0.1:%d/up/trial-mtls", h.tls_port);
+
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+                h_config(&h, &c, https);
+                h_path(&h, c.ca_file, "ca.pem");
+                if (refused[i].cert) {
+                        c.auth = UPLOAD_AUTH_CERT;
+                        h_path(&h, c.client_cert, refused[i].cert);
+                        h_path(&h, c.client_key, refused[i].key);
+                }
+                assert_int_equal(upload_new(h.loop, h.store, &c, &u), 0);
+                upload_kick(u, true);
+                h_run_for(&h, 1500);
+                upload_status(u, &st);
+                if (!strstr(st.last_error, refused[i].words))
+                        fail_msg("case %zu: expected \"%s\" in \"%s\"", i, refused[i].words,
+                                 st.last_error);
+                assert_int_equal(st.batches_sent, 0);
+                assert_true(st.backlog_events >= 1500);
+                upload_free(u);
+        }
+        h_config(&h, &c, https);
+        h_path(&h, c.ca_file, "ca.pem");
+        c.auth = UPLOAD_AUTH_CERT;
+        h_path(&h, c.client_cert, "client.pem");
+        h_path(&h, c.client_key, "client.key");
+        assert_int_equal(upload_new(h.loop, h.store, &c, &u), 0);
+        upload_kick(u, true);
+        assert_true(h_run_until_idle(&h, u, 30));
+        upload_status(u, &st);
+        assert_string_equal(st.last_error, "");
+        assert_int_equal(h_check_uploaded(&h, "up/trial-mtls", 1500, NULL), 2);
+        upload_free(u);
+        h_cleanup(&h);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -351,6 +431,7 @@ int main(void)
                 cmocka_unit_test(test_server_errors),
                 cmocka_unit_test(test_slow_and_cut_off),
                 cmocka_unit_test(test_tls_unknown_ca),
+                cmocka_unit_test(test_tls_client_cert),
         };
         signal(SIGPIPE, SIG_IGN);
         return cmocka_run_group_tests(tests, NULL, NULL);
