@@ -42,8 +42,9 @@ def local_minute(utc_seconds):
     return t.strftime("%Y-%m-%d %H:%M")
 
 
-def prepare(t, src):
-    """The rules (with the sealed list's path), the list and the contacts CSV under t."""
+def prepare(t, src, day0=DAY0, settings=()):
+    """The rules (with the sealed list's path), the list and the contacts CSV under t; day0
+    is everyone's `inicio`; settings are (old, new) replacements in the rules' text."""
     rules = os.path.join(t, "rules")
     os.makedirs(rules, exist_ok=True)
     with open(os.path.join(t, "sealed.csv"), "w") as f:
@@ -51,11 +52,16 @@ def prepare(t, src):
             f.write("%s,%s\n" % (c[0], c[3]))
     text = open(os.path.join(src, "tests/integration/cohort/programa.conf")).read()
     with open(os.path.join(rules, "programa.conf"), "w") as f:
-        f.write(text.replace("SEALED_LIST", os.path.join(t, "sealed.csv")))
+        text = text.replace("SEALED_LIST", os.path.join(t, "sealed.csv"))
+        for old, new in settings:
+            if old not in text:
+                raise SystemExit("cohort: %r is not in programa.conf" % old)
+            text = text.replace(old, new)
+        f.write(text)
     with open(os.path.join(t, "contacts.csv"), "w") as f:
         f.write("study_id,phone,clinic,inicio,name\n")
         for c in CONTACTS:
-            f.write("%s,%s,CS-PRUEBA,%s,%s\n" % (c[0], c[1], DAY0, c[2]))
+            f.write("%s,%s,CS-PRUEBA,%s,%s\n" % (c[0], c[1], day0, c[2]))
     return rules
 
 
@@ -159,3 +165,15 @@ def arms(db):
     finally:
         c.close()
     return {sid: json.loads(p).get("arm") for sid, p in rows}
+
+
+def events(db, kind):
+    """[(study id, payload dict, time)] of the store's events of that type, in order."""
+    c = sqlite3.connect(db, timeout=10)
+    try:
+        rows = c.execute("SELECT c.study_id, e.payload, e.time FROM events e LEFT JOIN contacts c"
+                         " ON c.id = e.contact_id WHERE e.type = ? ORDER BY e.seq",
+                         (kind,)).fetchall()
+    finally:
+        c.close()
+    return [(sid, json.loads(p), t) for sid, p, t in rows]
