@@ -52,21 +52,31 @@ static int copy_batch(const struct upload_cutter *c, const char *to_dir, uint64_
         size_t len;
         int r;
 
+        /* Each failure is reported, then its errno returned as such: ctl_fail() returns
+         * its status argument, but the analyzer does not follow the variadic call. */
         r = upload_batch_path(c->dir, batch, src, sizeof(src));
-        if (r == 0)
-                r = upload_read_file(src, &data, &len);
-        if (r < 0)
-                return ctl_fail(r, cmd, "%s: %s", src, strerror(-r));
+        if (r < 0) {
+                ctl_fail(r, cmd, "batch %" PRIu64 " in %s: %s", batch, c->dir, strerror(-r));
+                return r;
+        }
+        r = upload_read_file(src, &data, &len);
+        if (r < 0) {
+                ctl_fail(r, cmd, "%s: %s", src, strerror(-r));
+                return r;
+        }
         if (batch_peek_header(data, len, ret_info) < 0 || ret_info->batch != batch) {
                 free(data);
-                return ctl_fail(-EBADMSG, cmd, "%s: not batch %" PRIu64, src, batch);
+                ctl_fail(-EBADMSG, cmd, "%s: not batch %" PRIu64, src, batch);
+                return -EBADMSG;
         }
         r = upload_batch_path(to_dir, batch, dst, sizeof(dst));
         if (r == 0)
                 r = upload_write_durable(dst, data, len);
         free(data);
-        if (r < 0)
-                return ctl_fail(r, cmd, "%s: cannot write: %s", dst, strerror(-r));
+        if (r < 0) {
+                ctl_fail(r, cmd, "%s: cannot write: %s", dst, strerror(-r));
+                return r;
+        }
         return 0;
 }
 
