@@ -56,30 +56,69 @@ int upload_batch_path(const char *dir, uint64_t batch, char *buf, size_t size)
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* The next blank-separated number of a position setting: *s moves past it. -EBADMSG when
+ * there is none, it overflows, or (unsigned) it has a sign. */
+static int next_u64(const char **s, uint64_t *ret)
+{
+        const char *p = *s + strspn(*s, " ");
+        char *end;
+
+        if (*p < '0' || *p > '9')
+                return -EBADMSG;
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (errno == ERANGE) /* unsigned long long is 64 bits here */
+                return -EBADMSG;
+        *s = end;
+        *ret = v;
+        return 0;
+}
+
+static int next_i64(const char **s, int64_t *ret)
+{
+        const char *p = *s + strspn(*s, " ");
+        char *end;
+
+        if (!((*p >= '0' && *p <= '9') || (*p == '-' && p[1] >= '0' && p[1] <= '9')))
+                return -EBADMSG;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (errno == ERANGE)
+                return -EBADMSG;
+        *s = end;
+        *ret = v;
+        return 0;
+}
+
 int upload_position_read(struct store *store, struct upload_position *ret)
 {
         struct upload_position p = { 0 };
         char buf[SETTING_MAX];
+        const char *s;
         int r;
 
-        strcpy(p.hash, BATCH_ZERO_HASH);
+        memcpy(p.hash, BATCH_ZERO_HASH, BATCH_HASH_HEX + 1);
         r = store_setting_get(store, UPLOAD_SETTING_CUT, buf, sizeof(buf));
-        if (r == 0) {
-                char hash[BATCH_HASH_HEX + 2];
-                if (sscanf(buf, "%" SCNu64 " %" SCNd64 " %65s", &p.cut, &p.cut_seq, hash) != 3 ||
-                    strlen(hash) != BATCH_HASH_HEX)
-                        return -EBADMSG;
-                memcpy(p.hash, hash, BATCH_HASH_HEX + 1);
-        } else if (r != -ENOENT) {
+        if (r < 0 && r != -ENOENT)
                 return r;
+        if (r == 0) { /* "CUT CUT_SEQ HASH" */
+                s = buf;
+                if (next_u64(&s, &p.cut) < 0 || next_i64(&s, &p.cut_seq) < 0)
+                        return -EBADMSG;
+                s += strspn(s, " ");
+                if (strcspn(s, " \t\n") != BATCH_HASH_HEX)
+                        return -EBADMSG;
+                memcpy(p.hash, s, BATCH_HASH_HEX);
+                p.hash[BATCH_HASH_HEX] = '\0';
         }
         r = store_setting_get(store, UPLOAD_SETTING_SENT, buf, sizeof(buf));
-        if (r == 0) {
-                if (sscanf(buf, "%" SCNu64 " %" SCNd64, &p.sent, &p.sent_seq) != 2 ||
-                    p.sent > p.cut || p.sent_seq > p.cut_seq)
-                        return -EBADMSG;
-        } else if (r != -ENOENT) {
+        if (r < 0 && r != -ENOENT)
                 return r;
+        if (r == 0) { /* "SENT SENT_SEQ" */
+                s = buf;
+                if (next_u64(&s, &p.sent) < 0 || next_i64(&s, &p.sent_seq) < 0 || p.sent > p.cut ||
+                    p.sent_seq > p.cut_seq)
+                        return -EBADMSG;
         }
         *ret = p;
         return 0;

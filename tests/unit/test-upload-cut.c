@@ -148,6 +148,11 @@ static void test_budget_lock_and_bad_settings(void **state)
                 { UPLOAD_SETTING_CUT, "1 100 abc" },
                 { UPLOAD_SETTING_SENT, "x" },
                 { UPLOAD_SETTING_SENT, "99 100" }, /* sent beyond cut */
+                /* a sign, an overflow, a hash too long: refused (sscanf took the first two) */
+                { UPLOAD_SETTING_CUT, "-1 100 " BATCH_ZERO_HASH },
+                { UPLOAD_SETTING_CUT, "18446744073709551616 100 " BATCH_ZERO_HASH },
+                { UPLOAD_SETTING_CUT, "1 100 " BATCH_ZERO_HASH "0" },
+                { UPLOAD_SETTING_SENT, "1 99999999999999999999" },
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 char saved[160];
