@@ -174,6 +174,8 @@ int rules_match_normalize(const char *in, size_t len, char *out, size_t size)
                         size_t flen = strlen(f);
 
                         if (wlen + flen <= WORD_MAX) {
+                                /* word is counted by wlen, never read as a string */
+                                // NOLINTNEXTLINE(bugprone-not-null-terminated-result): above
                                 memcpy(word + wlen, f, flen);
                                 wlen += flen;
                         } /* else: longer than any keyword; the rest of it is cut */

@@ -126,7 +126,7 @@ static int name_order_cmp(const void *a, const void *b)
  * installed under another directory keep their hash. */
 static int hash_files(const struct rules_source *files, size_t n, struct rules_set *set)
 {
-        const struct rules_source **order = calloc(n ? n : 1, sizeof(*order));
+        const struct rules_source **order = calloc(n ? n : 1, sizeof(const struct rules_source *));
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         unsigned len = 0;
         int r = -ENOMEM;
@@ -135,7 +135,7 @@ static int hash_files(const struct rules_source *files, size_t n, struct rules_s
                 goto out;
         for (size_t i = 0; i < n; i++)
                 order[i] = &files[i];
-        qsort(order, n, sizeof(*order), name_order_cmp);
+        qsort(order, n, sizeof(const struct rules_source *), name_order_cmp);
         if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
                 goto out;
         for (size_t i = 0; i < n; i++) {
