@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "at/parse.h"
 #include "daemon/log.h"
 #include "tests/sim/sim.h"
 
@@ -231,23 +232,23 @@ static int cmd_cclk(struct sim_modem *m, enum sim_cmd_kind kind, const char *arg
                 return SIM_OK;
         if (kind != CMD_SET)
                 return SIM_ERROR;
-        /* "yy/MM/dd,hh:mm:ss±zz" (TS 27.007 8.15); zone in quarter hours */
-        char f[2][128];
-        int yy, mo, dd, hh, mi, ss, zz = 0;
-        char sign = '+';
-        if (sim_args_split(args, f, 2) != 1 ||
-            sscanf(f[0], "%2d/%2d/%2d,%2d:%2d:%2d%c%2d", &yy, &mo, &dd, &hh, &mi, &ss, &sign, &zz) <
-                    6 ||
-            mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59)
+        /* "yy/MM/dd,hh:mm:ss±zz" (TS 27.007 8.15); zone in quarter hours, optional. The
+         * same form as the answer, so the modem library's parser reads it. */
+        char f[2][128], line[160];
+        struct at_time t;
+        if (sim_args_split(args, f, 2) != 1)
                 return SIM_CME(CME_INVALID_CHAR);
-        struct tm tm = { .tm_year = 100 + yy,
-                         .tm_mon = mo - 1,
-                         .tm_mday = dd,
-                         .tm_hour = hh,
-                         .tm_min = mi,
-                         .tm_sec = ss };
+        snprintf(line, sizeof(line), "+CCLK: \"%s\"", f[0]);
+        if (at_parse_cclk(line, &t) < 0)
+                return SIM_CME(CME_INVALID_CHAR);
+        struct tm tm = { .tm_year = t.year - 1900,
+                         .tm_mon = t.mon - 1,
+                         .tm_mday = t.day,
+                         .tm_hour = t.hour,
+                         .tm_min = t.min,
+                         .tm_sec = t.sec };
         int64_t local = timegm(&tm);
-        int64_t utc = local - (sign == '-' ? -zz : zz) * 15 * 60;
+        int64_t utc = local - (int64_t)(t.has_tz ? t.tz_quarters : 0) * 15 * 60;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         m->clock_offset_us = (utc - now.tv_sec) * 1000000;

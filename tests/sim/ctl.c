@@ -499,7 +499,8 @@ int sim_ctl_exec(struct sim_net *net, const char *line, FILE *out)
                                 args[n++] = extras[k];
                 else if (restbuf[0])
                         args[n++] = restbuf; /* the text counts as one argument */
-                if (n < c->min_args) {
+                /* a modem command needs the modem's name, whatever min_args says */
+                if (n < c->min_args || (c->modem && n == 0)) {
                         fprintf(out, "ERR usage: %s\n", c->usage);
                         return -EINVAL;
                 }

@@ -10,6 +10,9 @@
 #include "daemon/log.h"
 #include "tests/sim/sim.h"
 
+/* Not sd-event's default 250 ms: a job (a delivery, a report) is due when it says. */
+#define SIM_JOB_ACCURACY_US 1000
+
 /* TS 23.040 9.2.3.15: what a report says for a phone that never answers. */
 #define STATUS_DELIVERED 0x00
 #define STATUS_EXPIRED   0x46
@@ -81,8 +84,8 @@ int sim_job_after(struct sim_net *net, int delay_ms, sim_job_fn fn, void *data)
         *j = (struct sim_job){ net, fn, data };
         sd_event_source *s;
         int r = sd_event_add_time_relative(net->event, &s, CLOCK_MONOTONIC,
-                                           (uint64_t)(delay_ms > 0 ? delay_ms : 0) * 1000ULL, 0,
-                                           on_job, j);
+                                           (uint64_t)(delay_ms > 0 ? delay_ms : 0) * 1000ULL,
+                                           SIM_JOB_ACCURACY_US, on_job, j);
         if (r < 0) {
                 job_free(j);
                 return r;
@@ -294,8 +297,9 @@ static struct sim_assembly *assembly_for(struct sim_net *net, const char *to, co
                 if (!oldest || a->started_us < oldest->started_us)
                         oldest = a;
         }
+        /* Each slot is free or used, so with SIM_ASSEMBLY_MAX > 0 one of the two is set. */
         struct sim_assembly *a = free_one ? free_one : oldest;
-        if (a == oldest && a)
+        if (!free_one)
                 log_warning("reassembly of %s -> %s ref %u dropped for room", a->from, a->to,
                             a->ref);
         memset(a, 0, sizeof(*a));
