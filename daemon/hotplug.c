@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-device.h>
 
 #include "daemon/log.h"
@@ -156,4 +157,38 @@ int hotplug_glob(const char *pattern, hotplug_path_fn fn, void *userdata)
         int n = (int)g.gl_pathc;
         globfree(&g);
         return n;
+}
+
+int hotplug_node_get(const char *path, struct hotplug_node *ret)
+{
+        struct stat l, st;
+        if (lstat(path, &l) < 0 || stat(path, &st) < 0)
+                return -errno;
+        *ret = (struct hotplug_node){
+                .is_link = S_ISLNK(l.st_mode),
+                .link_ino = l.st_ino,
+                .link_ctime = l.st_ctim,
+                .dev = st.st_dev,
+                .rdev = st.st_rdev,
+                .ino = st.st_ino,
+                .ctime = st.st_ctim,
+        };
+        return 0;
+}
+
+static bool same_time(struct timespec a, struct timespec b)
+{
+        return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+bool hotplug_node_same(const struct hotplug_node *a, const struct hotplug_node *b)
+{
+        /* The node's ctime moves on chmod/chown too (udev's rules run after the node
+         * appears), so a node is "the same" only while nothing about it changed: a
+         * false "changed" costs one more bounded probe, a false "same" a lost modem. */
+        if (a->is_link != b->is_link || a->dev != b->dev || a->rdev != b->rdev ||
+            a->ino != b->ino || !same_time(a->ctime, b->ctime))
+                return false;
+        return !a->is_link ||
+               (a->link_ino == b->link_ino && same_time(a->link_ctime, b->link_ctime));
 }

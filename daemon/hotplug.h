@@ -14,7 +14,9 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
+#include <time.h>
 
 struct hotplug_port {
         char devname[PATH_MAX]; /* /dev/ttyUSB2, or the path a glob matched */
@@ -47,3 +49,20 @@ typedef void (*hotplug_path_fn)(const char *path, void *userdata);
 /* Calls fn for every existing path matching the glob pattern, in sorted order. Returns how
  * many matched, or a negative errno. */
 int hotplug_glob(const char *pattern, hotplug_path_fn fn, void *userdata);
+
+/* What a path leads to right now: the link itself (a by-id link made again) and the device
+ * node behind it (ttyUSB0 created anew after a replug, a pty number handed out again). Two
+ * snapshots differ when the kernel or udev made either again, even under the same name. */
+struct hotplug_node {
+        bool is_link;
+        ino_t link_ino;
+        struct timespec link_ctime;
+        dev_t dev, rdev;
+        ino_t ino;
+        struct timespec ctime;
+};
+
+/* Fills ret from lstat() and stat() of path. Returns 0, or a negative errno (-ENOENT: gone,
+ * or a dangling link); ret is written only on success. */
+int hotplug_node_get(const char *path, struct hotplug_node *ret);
+bool hotplug_node_same(const struct hotplug_node *a, const struct hotplug_node *b);

@@ -274,16 +274,17 @@ static void manager_scan_globs(struct manager *m)
 }
 
 /* Detected ports that went away are forgotten (hotplug or a glob brings them back); the
- * rejected ones are remembered while their path exists, so they are not probed again. */
+ * rejected ones are remembered while their path leads to the same node, so they are not
+ * probed again (a node made again, maybe another interface now, is probed afresh). */
 static void manager_sweep(struct manager *m)
 {
         for (unsigned i = 0; i < m->n_modems;) {
                 struct modem *md = m->modems[i];
                 struct stat st;
-                bool gone =
-                        modem_origin(md) == MODEM_DETECTED &&
-                        (modem_life(md) == MODEM_LIFE_UNPLUGGED ||
-                         (modem_life(md) == MODEM_LIFE_REJECTED && stat(modem_path(md), &st) < 0));
+                bool gone = modem_origin(md) == MODEM_DETECTED &&
+                            (modem_life(md) == MODEM_LIFE_UNPLUGGED ||
+                             (modem_life(md) == MODEM_LIFE_REJECTED &&
+                              (stat(modem_path(md), &st) < 0 || modem_node_changed(md))));
                 if (gone)
                         manager_remove_modem(m, i);
                 else
@@ -299,6 +300,7 @@ static void hp_added(const struct hotplug_port *p, void *userdata)
                 modem_poke(m->modems[i]);
         if (!m->config->autodetect || m->stopping)
                 return;
+        manager_sweep(m); /* a rejection or a binding of the node this one replaces goes */
         if (p->usb && !config_autodetect_allows(m->config, p->vendor, p->product, NULL, NULL))
                 return;
         if (p->usb && at_quirks_is_at_port(p->vendor, p->product, p->interface) == 0)

@@ -173,6 +173,20 @@ static void on_state(struct at_modem *m, enum at_modem_state from, enum at_modem
         else if (to == AT_MODEM_READY)
                 md->health[0] = '\0';
 
+        /* A port found by a glob or udev that never told who it is and whose probe failed
+         * (no answer to AT, or garbage): probed from scratch once more (a modem just plugged
+         * in may take seconds to answer), then taken for another interface of a USB modem
+         * (diagnostics, GPS spewing NMEA, a silent one) and left alone while its node stays,
+         * logged once, instead of climbing the ladder (AT+CFUN=1,1 written to a GPS port)
+         * and probing for ever. */
+        if (md->origin == MODEM_DETECTED && md->store_id == 0 && !in->imei[0] && !in->maker[0] &&
+            in->ladder_step != AT_LADDER_NONE) {
+                if (++md->silent_probes < MODEM_DETECT_PROBES)
+                        modem_defer(md, MODEM_ACT_RESTART, "no AT answer yet");
+                else
+                        modem_defer(md, MODEM_ACT_REJECT, "no AT answer: not a modem's AT port");
+                return;
+        }
         if (to != AT_MODEM_PROBE && to != AT_MODEM_RECOVERING && to != AT_MODEM_FAILED &&
             !modem_identity(md))
                 return;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "at/pdu.h"
+#include "daemon/hotplug.h"
 #include "daemon/modem.h"
 
 /* Work that may not run inside a core callback (the core is on the stack): done from a
@@ -34,7 +35,10 @@ struct modem {
         char action_why[128];
 
         int64_t store_id;
-        unsigned imei_tries;                                /* probes that ended without an IMEI */
+        unsigned imei_tries;    /* probes that ended without an IMEI */
+        unsigned silent_probes; /* detected, never identified: probes that got no answer */
+        struct hotplug_node rejected_node; /* what the path led to when it was rejected */
+        bool have_rejected_node;
         char imei[AT_PARSE_ID_MAX], iccid[AT_PARSE_ID_MAX]; /* as last written to the store */
         bool in_bank, bank_ready;
         bool draining;     /* SIGTERM: no new sends */

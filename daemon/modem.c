@@ -28,6 +28,15 @@ uint64_t modem_now_ms(const struct modem *md)
         return usec / 1000;
 }
 
+bool modem_node_changed(const struct modem *md)
+{
+        struct hotplug_node now;
+        if (md->life != MODEM_LIFE_REJECTED)
+                return false;
+        return !md->have_rejected_node || hotplug_node_get(md->path, &now) < 0 ||
+               !hotplug_node_same(&now, &md->rejected_node);
+}
+
 const char *modem_path(const struct modem *md)
 {
         return md->path;
@@ -218,6 +227,14 @@ static void modem_unplugged(struct modem *md, const char *why)
         md->life = MODEM_LIFE_UNPLUGGED;
         snprintf(md->health, sizeof(md->health), "unplugged: %.100s", why);
         modem_mirror(md);
+        if (md->origin == MODEM_DETECTED) {
+                /* Modems are known by IMEI, never by tty: what comes back behind this path
+                 * (ttyUSB numbers are handed out again, in another order) is probed as a new
+                 * port and finds its store row, counters and queue by IMEI. */
+                md->store_id = 0;
+                md->imei[0] = md->iccid[0] = '\0';
+                md->imei_tries = md->silent_probes = 0;
+        }
         arm_retry(md, MODEM_REOPEN_MS);
 }
 
@@ -257,6 +274,7 @@ static int on_defer(sd_event_source *s, void *userdata)
                 break;
         case MODEM_ACT_REJECT:
                 log_modem(LOG_NOTICE, md->name, "%s: not used: %s", md->path, why);
+                md->have_rejected_node = hotplug_node_get(md->path, &md->rejected_node) == 0;
                 modem_close_port(md);
                 md->life = MODEM_LIFE_REJECTED;
                 snprintf(md->health, sizeof(md->health), "%s", why);
@@ -439,8 +457,15 @@ int modem_new(const struct modem_host *host, const char *path, enum modem_origin
         md->host = *host;
         snprintf(md->path, sizeof(md->path), "%s", path);
         const struct config_modem *cm = config_modem_find(host->config, path, NULL, NULL);
-        snprintf(md->name, sizeof(md->name), "%.*s", MODEM_NAME_MAX - 1,
-                 cm && cm->key == CONFIG_KEY_NAME ? cm->name : path);
+        const char *name = cm && cm->key == CONFIG_KEY_NAME ? cm->name : path;
+        size_t len = strlen(name);
+        /* A long path keeps its end: the interfaces of one USB modem differ only there
+         * (/dev/serial/by-id/usb-HUAWEI_..._0123456789-if02-port0). */
+        if (len < MODEM_NAME_MAX)
+                snprintf(md->name, sizeof(md->name), "%.*s", MODEM_NAME_MAX - 1, name);
+        else
+                snprintf(md->name, sizeof(md->name), "...%.*s", MODEM_NAME_MAX - 4,
+                         name + len - (MODEM_NAME_MAX - 4));
         md->origin = origin;
         md->quirks = quirks;
         md->life = MODEM_LIFE_CLOSED;

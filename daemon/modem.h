@@ -30,6 +30,7 @@
 #define MODEM_NAME_MAX        64     /* the MODEM= log field */
 #define MODEM_TRACE_MAX       300    /* bytes of one traced read or write shown */
 #define MODEM_IMEI_TRIES      3      /* probes without an IMEI before the port path stands in */
+#define MODEM_DETECT_PROBES   2      /* a detected port silent this many probes is not a modem */
 
 struct store;
 struct bank;
@@ -97,6 +98,10 @@ void modem_relist(struct modem *md);
 
 /* The configuration changed (SIGHUP): re-read this modem's rate and limits. */
 void modem_config_changed(struct modem *md);
+
+/* REJECTED and its path now leads to another node (made again by the kernel or udev, a link
+ * pointing elsewhere) or to none: the rejection no longer holds. */
+bool modem_node_changed(const struct modem *md);
 
 const char *modem_path(const struct modem *md);
 const char *modem_name(const struct modem *md); /* for MODEM= */
