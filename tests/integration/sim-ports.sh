@@ -98,6 +98,8 @@ def main():
 run(main)
 PY
 sim_stop
+left=$(ls "$T/by-id")
+[ -z "$left" ] || { echo "links left after SIGTERM: $left"; exit 1; }
 
 # Layout errors: refused at start, exit 2, the word at fault named.
 for bad in "diag:nmea|no AT interface" "at:at|second AT port" "diag:gps:at|'gps' is not"; do
@@ -107,4 +109,10 @@ for bad in "diag:nmea|no AT interface" "at:at|second AT port" "diag:gps:at|'gps'
 	[ "$rc" = 2 ] || { echo "ports=$spec: exit $rc, want 2"; exit 1; }
 	grep -q -- "$want" "$T/err" || { echo "ports=$spec: $(cat "$T/err")"; exit 1; }
 done
+# The same from a configuration file: file:line and the modem named.
+printf 'modem m9 {\n path = "%s"\n ports = "nmea:diag"\n}\n' "$T/m9" >"$T/bad.conf"
+rc=0
+"$SIM" -c "$T/bad.conf" 2>"$T/err" || rc=$?
+[ "$rc" = 2 ] && grep -Eq "bad.conf:[0-9]+: modem m9: ports: 'nmea:diag': no AT interface" "$T/err" ||
+	{ echo "config file: exit $rc: $(cat "$T/err")"; exit 1; }
 echo "sim-ports: ok"
