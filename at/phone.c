@@ -30,6 +30,28 @@ static const struct country countries[] = {
         { "PH", 63 },  { "ID", 62 },  { "VN", 84 },  { "HT", 509 }, { "NU", 683 },
 };
 
+/* The country codes of one and two digits in ITU-T E.164's list of assigned codes; every
+ * other code has three digits and, codes being prefix-free, starts with none of these. */
+static const unsigned short short_ccs[] = {
+        1,  7,  20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53,
+        54, 55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98,
+};
+
+bool phone_cc_valid(unsigned cc)
+{
+        if (cc == 0 || cc > PHONE_CC_MAX)
+                return false;
+        for (size_t i = 0; i < sizeof(short_ccs) / sizeof(short_ccs[0]); i++) {
+                unsigned s = short_ccs[i];
+
+                if (cc == s)
+                        return true;
+                if ((s < 10 && (cc / 10 == s || cc / 100 == s)) || (cc >= 100 && cc / 10 == s))
+                        return false; /* under a shorter code */
+        }
+        return cc >= 100;
+}
+
 static int fail(enum phone_problem p, enum phone_problem *problem)
 {
         if (problem)
@@ -170,7 +192,9 @@ int phone_normalize(const char *input, unsigned default_cc, char ret_e164[PHONE_
         size_t n = 0;
         bool plus = false;
 
-        if (default_cc == 0 || default_cc > PHONE_CC_MAX)
+        /* A code that is not one would put national numbers under another country's
+         * code: with 115, "5551234" became +1 155 555 1234, a NANP number. */
+        if (!phone_cc_valid(default_cc))
                 return fail(PHONE_BAD_COUNTRY, problem);
         if (!input || strnlen(input, PHONE_INPUT_MAX + 1) > PHONE_INPUT_MAX)
                 return fail(input ? PHONE_INPUT_TOO_LONG : PHONE_EMPTY, problem);

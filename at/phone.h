@@ -20,6 +20,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,11 +45,19 @@ enum phone_problem {
 };
 
 /* Normalizes `input` to E.164 ("+" and digits) into ret_e164 (PHONE_E164_MAX bytes) using
- * default_cc (1..999, e.g. 52) for numbers given in national form.
+ * default_cc (a country calling code, e.g. 52) for numbers given in national form.
  * Returns 0, or -EINVAL with *problem (when problem is not NULL) saying why; ret_e164 is
- * written only on success. A bad default_cc is PHONE_BAD_COUNTRY. */
+ * written only on success. A default_cc that phone_cc_valid() refuses is
+ * PHONE_BAD_COUNTRY, whatever the input. */
 int phone_normalize(const char *input, unsigned default_cc, char ret_e164[PHONE_E164_MAX],
                     enum phone_problem *problem);
+
+/* Whether cc can be an E.164 country calling code. Codes are prefix-free (E.164 6.2.1):
+ * 1 (NANP) and 7 stand alone, so no other code starts with 1 or 7 (Anguilla is +1 264, not
+ * 1264); the assigned two-digit codes (20, 27, 30 ... 98) start no three-digit code; every
+ * other code has three digits. Only this structure is checked: a spare three-digit code
+ * (e.g. 280) passes. */
+bool phone_cc_valid(unsigned cc);
 
 /* A short English phrase for people ("contains a letter"); never NULL. */
 const char *phone_problem_str(enum phone_problem problem);

@@ -218,6 +218,14 @@ static void k_country_code(struct key_ctx *k)
 
         if (!to_uint(k, 1, PHONE_CC_MAX, &cc))
                 return;
+        if (!phone_cc_valid(cc)) {
+                KERR(k,
+                     "%u is not a country calling code (E.164 codes are prefix-free: none but "
+                     "1 and 7 starts with 1 or 7, none with a two-digit code); expected one "
+                     "such as 52, 1 or 502",
+                     cc);
+                return;
+        }
         k->x->cc_line = k->line;
         if (!k->x->country_line)
                 k->c->country[0] = '\0';
@@ -538,6 +546,11 @@ static bool to_phone(struct key_ctx *k, const char *v, char out[CONFIG_PHONE_MAX
         return true;
 }
 
+static void k_upload_heartbeat_number(struct key_ctx *k)
+{
+        to_phone(k, k->v[0], k->c->upload.heartbeat_number);
+}
+
 static void k_clinic_staff(struct key_ctx *k)
 {
         struct config_clinic *cl = k->x->clinic;
@@ -620,6 +633,7 @@ static const struct {
         { "upload", "hours", k_upload_hours },
         { "upload", "disk_budget_mb", k_upload_disk_budget },
         { "upload", "heartbeat_days", k_upload_heartbeat_days },
+        { "upload", "heartbeat_number", k_upload_heartbeat_number },
         { "modem", "device", k_modem_device },
         { "modem", "baud", k_modem_baud },
         { "modem", "flow", k_modem_flow },

@@ -234,6 +234,14 @@ static const struct bad_case bad[] = {
             "IMEI (15 digits) nor an ICCID (18 to 22 digits)",
             "t.conf:1: allow: entry 3 '12345' is neither a USB vendor:product (1e0e:9001), an "
             "IMEI (15 digits) nor an ICCID (18 to 22 digits)" } },
+        { "default_country_code = 115\n",
+          { "t.conf:1: default_country_code: 115 is not a country calling code (E.164 codes are "
+            "prefix-free: none but 1 and 7 starts with 1 or 7, none with a two-digit code); "
+            "expected one such as 52, 1 or 502" } },
+        { "\ndefault_country_code = 521\n",
+          { "t.conf:2: default_country_code: 521 is not a country calling code (E.164 codes are "
+            "prefix-free: none but 1 and 7 starts with 1 or 7, none with a two-digit code); "
+            "expected one such as 52, 1 or 502" } },
         { "allow = { \"1e0:e9001\", \"1e0e:900g\" }\n",
           { "t.conf:1: allow: entry 1 '1e0:e9001' is neither a USB vendor:product (1e0e:9001), "
             "an IMEI (15 digits) nor an ICCID (18 to 22 digits)",

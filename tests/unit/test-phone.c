@@ -47,6 +47,15 @@ static const struct good_case good[] = {
         { "\t55 1234 5678 ", 52, "+525512345678" },
         { "+683 4002", 52, "+6834002" },                  /* 7 digits: Niue, the shortest */
         { "+49 1234 567890123", 52, "+491234567890123" }, /* 15 digits */
+        /* default codes of one, two and three digits, with the trunk "0" dropped */
+        { "(264) 497-1234", 1, "+12644971234" }, /* Anguilla: NANP +1 264, not a code 1264 */
+        { "+1 264 497 1234", 52, "+12644971234" },
+        { "+7 495 123 4567", 52, "+74951234567" },
+        { "07700 900123", 44, "+447700900123" },
+        { "099 123 4567", 593, "+593991234567" },
+        { "+593 99 123 4567", 52, "+593991234567" },
+        { "01712-345678", 880, "+8801712345678" },
+        { "1712 345678", 880, "+8801712345678" },
 };
 
 struct bad_case {
@@ -79,6 +88,20 @@ static const struct bad_case bad[] = {
         { "202 555 014", 1, PHONE_TOO_SHORT },
         { "5512345678", 0, PHONE_BAD_COUNTRY },
         { "5512345678", 1000, PHONE_BAD_COUNTRY },
+        /* E.164 codes are prefix-free: a default code under +1 or +7, or under a two-digit
+         * code, is no code (115 made "+1155551234", a NANP number), nor is a two-digit
+         * number that only starts three-digit codes (21: 212 Morocco ...) */
+        { "5551234", 115, PHONE_BAD_COUNTRY },
+        { "5551234", 12, PHONE_BAD_COUNTRY },
+        { "5551234", 19, PHONE_BAD_COUNTRY },
+        { "5551234", 76, PHONE_BAD_COUNTRY },
+        { "5551234", 777, PHONE_BAD_COUNTRY },
+        { "5551234", 521, PHONE_BAD_COUNTRY },
+        { "5551234", 440, PHONE_BAD_COUNTRY },
+        { "5551234", 21, PHONE_BAD_COUNTRY },
+        { "5551234", 42, PHONE_BAD_COUNTRY },
+        { "5551234", 2, PHONE_BAD_COUNTRY },
+        { "4971234", 1264, PHONE_BAD_COUNTRY }, /* Anguilla is +1 with area code 264 */
         { "00", 52, PHONE_EMPTY },
 };
 
@@ -165,12 +188,31 @@ static void test_country(void **state)
         assert_int_equal(cc, 7);
 }
 
+/* phone_cc_valid(), which the configuration uses for default_country_code. */
+static void test_cc_valid(void **state)
+{
+        static const unsigned valid[] = { 1,   7,   20,  27,  44,  49,  52,  98,
+                                          212, 351, 420, 502, 593, 683, 880, 998 };
+        static const unsigned invalid[] = { 0,   2,   5,   10,  11,  12,   19,  21,
+                                            42,  50,  99,  100, 115, 199,  200, 209,
+                                            270, 440, 521, 700, 799, 1000, 1264 };
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
+                if (!phone_cc_valid(valid[i]))
+                        fail_msg("%u refused", valid[i]);
+        for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
+                if (phone_cc_valid(invalid[i]))
+                        fail_msg("%u accepted", invalid[i]);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_good),        cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_input_limit), cmocka_unit_test(test_problem_strings),
                 cmocka_unit_test(test_country),     cmocka_unit_test(test_idempotent),
+                cmocka_unit_test(test_cc_valid),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
