@@ -241,9 +241,6 @@ fc_set() {
 	mv -f "$T/faketime.new" "$T/faketime"
 }
 
-# fc_now: what the faked clock reads now (UTC seconds).
-fc_now() { fc_run date +%s; }
-
 # fc_run CMD ARGS...: runs CMD under the faked clock. Started with & from a script,
 # `env "${FC_ENV[@]}" CMD &` is used instead, so that $! is CMD's own pid (env execs it).
 # tests/integration/cohort/faketime-timerfd.c (built here once) comes first: it undoes
