@@ -132,7 +132,8 @@ struct config_upload {
         char client_cert[CONFIG_PATH_MAX], client_key[CONFIG_PATH_MAX], ca_file[CONFIG_PATH_MAX];
         char s3_region[64];
         unsigned batch_events, batch_interval, timeout, backoff_max, heartbeat_days;
-        int hours_start, hours_end; /* minutes of the local day; equal = any time */
+        char heartbeat_number[CONFIG_PHONE_MAX]; /* E.164 or "": the central team's phone */
+        int hours_start, hours_end;              /* minutes of the local day; equal = any time */
         unsigned disk_budget_mb;
         unsigned line; /* where the section starts, for messages */
 };
