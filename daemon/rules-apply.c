@@ -431,6 +431,9 @@ int runner_unknown(struct rules_runner *r, const char *phone, const char *text, 
         }
         values[RULES_F_PHONE] = phone;
         values[RULES_F_LANGUAGE] = set->settings.default_language;
+        /* A box that serves one clinic names it (settings' enrol_clinic): recorded now, so
+         * the welcome, her times and her alerts are that clinic's. */
+        values[RULES_F_CLINIC] = set->settings.enrol_clinic;
         c.values = values;
         c.state = (struct rules_state){ .arm = 0,
                                         .track = RULES_NONE,
@@ -456,7 +459,8 @@ int runner_unknown(struct rules_runner *r, const char *phone, const char *text, 
                 for (size_t i = 0; i < sizeof(rnd); i++)
                         snprintf(study_id + 2 * i, 3, "%02x", rnd[i]);
                 e = store_contact_upsert(
-                        r->store, study_id, phone, set->settings.default_language, NULL,
+                        r->store, study_id, phone, set->settings.default_language,
+                        set->settings.enrol_clinic,
                         json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN), now, &id);
         }
         /* The welcome the engine rendered for the keyword goes to the new contact. */

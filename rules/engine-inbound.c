@@ -48,8 +48,48 @@ static const char *after_first_word(const char *text, size_t len, size_t *ret_le
         return text + i;
 }
 
+/* The rest of a message as the value of a text field: its words, single-spaced, as many
+ * as fit in max_length characters (ALTA 15/03/2026 Maria Lopez: "Maria Lopez"). 0 when
+ * not even the first word fits or the rest is a date (a second date is not a name). */
+static size_t rest_words(const char *p, size_t rl, unsigned max_length, char *out, size_t size)
+{
+        size_t n = 0, i = 0;
+        unsigned chars = 0;
+        int y, m, d;
+
+        if (rl < size) {
+                memcpy(out, p, rl);
+                out[rl] = '\0';
+                if (rules_match_date(out, &y, &m, &d) > 0)
+                        return 0;
+        }
+        while (i < rl) {
+                size_t w = i, wl;
+                unsigned wc = 0;
+                bool sep = n > 0;
+
+                while (w < rl && (p[w] == ' ' || p[w] == '\t' || p[w] == '\n' || p[w] == '\r'))
+                        w++;
+                wl = w;
+                while (wl < rl &&
+                       !(p[wl] == ' ' || p[wl] == '\t' || p[wl] == '\n' || p[wl] == '\r'))
+                        wc += ((unsigned char)p[wl++] & 0xC0) != 0x80;
+                if (wl == w || chars + sep + wc > max_length || n + sep + (wl - w) >= size)
+                        break;
+                if (sep)
+                        out[n++] = ' ';
+                memcpy(out + n, p + w, wl - w);
+                n += wl - w;
+                chars += sep + wc;
+                i = wl;
+        }
+        out[n] = '\0';
+        return n;
+}
+
 /* Keyword arguments read from the raw text (dates keep their slashes). Unreadable
- * arguments are skipped: the keyword still acts. */
+ * arguments are skipped: the keyword still acts. The last one, when a text field, takes
+ * the rest of the message (a name has spaces). */
 static void read_args(struct engine_ctx *x, const struct rules_keyword *kw, const char *raw,
                       size_t len)
 {
@@ -60,6 +100,15 @@ static void read_args(struct engine_ctx *x, const struct rules_keyword *kw, cons
         for (size_t i = 0; i < kw->n_args && rl > 0; i++) {
                 const struct rules_field *f = &x->set->fields[kw->args[i]];
                 size_t n = 0;
+
+                if (i + 1 == kw->n_args && f->type == RULES_FIELD_TEXT) {
+                        char rest[RULES_ENGINE_ARG_MAX];
+                        size_t rn = rest_words(p, rl, f->max_length, rest, sizeof(rest));
+
+                        if (rn > 0)
+                                set_field(x, kw->args[i], rest, rn);
+                        return;
+                }
 
                 if (f->type == RULES_FIELD_DATE) {
                         int y, m, d, used;
@@ -100,9 +149,16 @@ static int alert(struct engine_ctx *x, const struct rules_keyword *kw, int ki)
         int ci = rules_clinic_find(x->set, engine_value(x, RULES_F_CLINIC));
         const char *text, *lang;
 
+        int e;
+
         engine_reply(x, &kw->reply, -1, -1);
-        if (engine_render(x, &kw->staff, -1, -1, &text, &lang) < 0)
-                return 0;
+        /* A warning sign is never dropped for a hole in the staff text (an SMS enrolee has
+         * no name, maybe no clinic): a placeholder without value or fallback shows "?". */
+        x->missing = RULES_ENGINE_MISSING;
+        e = engine_render(x, &kw->staff, -1, -1, &text, &lang);
+        x->missing = NULL;
+        if (e < 0)
+                return e == -ENOBUFS ? e : 0;
         /* A contact with no clinic (enrolled by SMS) has nobody of her own: a warning sign
          * must not be dropped, so every declared clinic's staff gets it. */
         size_t first = ci < 0 ? 0 : (size_t)ci, last = ci < 0 ? x->set->n_clinics : first + 1;

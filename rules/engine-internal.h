@@ -15,6 +15,15 @@ struct engine_ctx {
         int64_t now;
         unsigned sent_now; /* sends queued by this call, for the caps */
         const char *word;  /* inbound: the normalized first word, for {keyword}; NULL in ticks */
+        /* Rendering a reminder occurrence: its nominal local day and the day zero {week} and
+         * {day} count from, so a late or caught-up occurrence shows the week its content is
+         * for. occ_day INT64_MIN: not a reminder ({week} is today's); occ_zero INT64_MIN:
+         * no track to count from. */
+        int64_t occ_day, occ_zero;
+        /* What a placeholder with neither value nor fallback renders; NULL: the text fails.
+         * Set for alerts to staff, which must never be dropped. */
+        const char *missing;
+        char enrolled[RULES_DATE_TEXT_LEN + 1]; /* the derived "enrolled" value, see engine_value */
         /* Parsed date fields, keyed by the value's address (a FIELD_SET gives a new one). */
         const char *date_of[ENGINE_DATE_CACHE];
         int64_t date_days[ENGINE_DATE_CACHE];
@@ -40,7 +49,10 @@ int engine_render(struct engine_ctx *x, const struct rules_texts *texts, int sco
 /* Appends a REPLY action with a rendered text; no-op when texts is empty. */
 int engine_reply(struct engine_ctx *x, const struct rules_texts *texts, int score, int total);
 
-/* The value of field f (NULL when unset), seeing FIELD_SET actions of this call first. */
+/* The value of field f (NULL when unset), seeing FIELD_SET actions of this call first.
+ * "enrolled" unset is the local date of the contact's enrolment (state.enrolled_at): the
+ * daemon never writes the field, and a reminder anchored on it must run there as it does in
+ * `rules simulate`. */
 const char *engine_value(const struct engine_ctx *x, int f);
 
 /* A date field's value as days, or -ENOENT. */

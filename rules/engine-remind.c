@@ -167,8 +167,28 @@ static void due_at(struct engine_ctx *x, int64_t t)
                 x->res->next_due = t;
 }
 
-/* An occurrence whose window is open now (open <= now <= deadline): send or suppress. */
-static int due_now(struct engine_ctx *x, int ri, const char *key, const struct occurrence *o)
+/* Renders the occurrence of nominal day `day`: {week} and {day} count to that day from
+ * the day zero of the reminder's anchor track (a date-anchored reminder: the contact's
+ * track), not to today: week 12's text caught up on week 13 says 12 (rules issue 5). */
+static int render_occurrence(struct engine_ctx *x, const struct rules_reminder *r,
+                             const struct rules_texts *texts, int64_t day, const char **ret_text,
+                             const char **ret_lang)
+{
+        int track = r->anchor_kind == RULES_ANCHOR_TRACK ? r->anchor : x->res->state.track;
+        int64_t zero;
+        int e;
+
+        x->occ_day = day;
+        x->occ_zero = engine_track_zero(x, track, &zero) < 0 ? INT64_MIN : zero;
+        e = engine_render(x, texts, -1, -1, ret_text, ret_lang);
+        x->occ_day = x->occ_zero = INT64_MIN;
+        return e;
+}
+
+/* An occurrence of nominal day `day` whose window is open now (open <= now <= deadline):
+ * send or suppress. */
+static int due_now(struct engine_ctx *x, int ri, const char *key, const struct occurrence *o,
+                   int64_t day)
 {
         const struct rules_reminder *r = &x->set->reminders[ri];
         const struct rules_settings *st = &x->set->settings;
@@ -207,7 +227,7 @@ static int due_now(struct engine_ctx *x, int ri, const char *key, const struct o
         if (st->max_per_week && sends_since(x, x->now - RULES_ENGINE_WEEK, -1) >= st->max_per_week)
                 return suppress(x, ri, key, o->open, RULES_SUPPRESS_CAP_WEEK);
         if (texts->n > 0) {
-                int e = engine_render(x, texts, -1, -1, &text, &lang);
+                int e = render_occurrence(x, r, texts, day, &text, &lang);
 
                 if (e == -ENOBUFS)
                         return e;
@@ -346,7 +366,7 @@ static int one_reminder(struct engine_ctx *x, int ri)
                                 return -ENOBUFS;
                         continue;
                 }
-                if (due_now(x, ri, key, &o) < 0)
+                if (due_now(x, ri, key, &o, day) < 0)
                         return -ENOBUFS;
         }
         return 0;

@@ -14,7 +14,13 @@ void engine_ctx_init(struct engine_ctx *x, const struct rules_engine_env *env,
         const char *clinic = c->values ? c->values[RULES_F_CLINIC] : NULL;
         int ci = clinic ? rules_clinic_find(set, clinic) : -ENOENT;
 
-        *x = (struct engine_ctx){ .env = env, .set = set, .c = c, .now = now, .res = res };
+        *x = (struct engine_ctx){ .env = env,
+                                  .set = set,
+                                  .c = c,
+                                  .now = now,
+                                  .res = res,
+                                  .occ_day = INT64_MIN,
+                                  .occ_zero = INT64_MIN };
         x->tz = ci >= 0 && env->clinic_tz && env->clinic_tz[ci] ? env->clinic_tz[ci]
                                                                 : env->default_tz;
         res->state = c->state;
@@ -71,9 +77,15 @@ const char *engine_value(const struct engine_ctx *x, int f)
         for (size_t i = x->res->n_actions; i-- > 0;)
                 if (x->res->actions[i].kind == RULES_ACT_FIELD_SET && x->res->actions[i].field == f)
                         return x->res->actions[i].value;
-        if (!x->c->values || !x->c->values[f] || !*x->c->values[f])
-                return NULL;
-        return x->c->values[f];
+        if (x->c->values && x->c->values[f] && *x->c->values[f])
+                return x->c->values[f];
+        if (f == RULES_F_ENROLLED && x->res->state.enrolled_at > 0) {
+                struct engine_ctx *mx = (struct engine_ctx *)x; /* the buffer only */
+
+                rules_date_format(engine_local_day(x, x->res->state.enrolled_at), mx->enrolled);
+                return mx->enrolled;
+        }
+        return NULL;
 }
 
 int engine_date(const struct engine_ctx *x, int f, int64_t *ret_days)
@@ -150,13 +162,18 @@ static int lookup(void *userdata, const char *name, size_t len, const char **ret
                         return -ENOENT;
                 snprintf(r->buf, sizeof(r->buf), "%d", n);
                 v = r->buf;
-        } else if (strcmp(key, "week") == 0) {
-                int64_t zero;
+        } else if (strcmp(key, "week") == 0 || strcmp(key, "day") == 0) {
+                int64_t zero = x->occ_zero, day = x->occ_day;
 
-                if (engine_track_zero(x, x->res->state.track, &zero) < 0)
+                if (day == INT64_MIN) {
+                        day = engine_local_day(x, x->now);
+                        if (engine_track_zero(x, x->res->state.track, &zero) < 0)
+                                return -ENOENT;
+                }
+                if (zero == INT64_MIN)
                         return -ENOENT;
                 snprintf(r->buf, sizeof(r->buf), "%lld",
-                         (long long)rules_floor_div(engine_local_day(x, x->now) - zero, 7));
+                         (long long)(key[0] == 'w' ? rules_floor_div(day - zero, 7) : day - zero));
                 v = r->buf;
         } else if (strcmp(key, "keyword") == 0) {
                 /* The word the participant sent, upper case so staff see it at a glance. */
@@ -164,7 +181,7 @@ static int lookup(void *userdata, const char *name, size_t len, const char **ret
 
                 if (!x->word || !x->word[0])
                         return -ENOENT;
-                for (; x->word[i] && i < sizeof(r->buf) - 1; i++)
+                for (; i < sizeof(r->buf) - 1 && x->word[i]; i++)
                         r->buf[i] = (char)toupper((unsigned char)x->word[i]);
                 r->buf[i] = '\0';
                 v = r->buf;
@@ -214,7 +231,7 @@ int engine_render(struct engine_ctx *x, const struct rules_texts *texts, int sco
         t = rules_text_pick(x->set, texts, engine_value(x, RULES_F_LANGUAGE));
         if (!t)
                 return -ENOENT;
-        n = rules_template_render(t->text, lookup, &r, out, sizeof(out));
+        n = rules_template_render(t->text, lookup, &r, x->missing, out, sizeof(out));
         if (n < 0)
                 return n == -ENOBUFS ? -ENOBUFS : -ENOENT;
         p = engine_pool_dup(x, out, (size_t)n);

@@ -39,9 +39,11 @@
 #define RULES_ENGINE_POOL          16384 /* bytes of rendered texts in one result */
 #define RULES_ENGINE_KEY_MAX       96    /* an occurrence key */
 #define RULES_ENGINE_FIELDS_MAX    8     /* fields one inbound message may set */
+#define RULES_ENGINE_ARG_MAX       256   /* bytes of a text field read from a message */
 #define RULES_ENGINE_MIN_GRACE     5     /* minutes: a tick a little late is not a miss */
 #define RULES_ENGINE_WEEK          (7 * RULES_DAY_SECONDS)
-#define RULES_ENGINE_LOOKBACK_DAYS 8 /* a window plus a weekday shift */
+#define RULES_ENGINE_LOOKBACK_DAYS 8   /* a window plus a weekday shift */
+#define RULES_ENGINE_MISSING       "?" /* a staff alert's placeholder with no value nor fallback */
 /* Room kept free before each occurrence so that one occurrence's actions (reminder, quiz
  * start, intro, question) always fit whole: a state change never goes without its event. */
 #define RULES_ENGINE_RESERVE_ACTIONS 8

@@ -29,23 +29,15 @@ static cfg_opt_t text_opts[] = {
 };
 
 static cfg_opt_t settings_opts[] = {
-        STR("timezone"),
-        STR("default_language"),
-        STR("fallback_language"),
-        LIST("languages"),
-        STR("quiet_hours"),
-        STR("max_per_day"),
-        STR("max_per_week"),
-        STR("part_budget"),
-        STR("translit"),
-        STR("grace"),
-        LIST("opt_out"),
-        TEXT("opt_out_reply"),
-        LIST("opt_in_again"),
-        LIST("help"),
-        TEXT("help_reply"),
-        TEXT("unknown_reply"),
-        CFG_END(),
+        STR("timezone"),          STR("default_language"),
+        STR("fallback_language"), LIST("languages"),
+        STR("quiet_hours"),       STR("max_per_day"),
+        STR("max_per_week"),      STR("part_budget"),
+        STR("translit"),          STR("grace"),
+        LIST("opt_out"),          TEXT("opt_out_reply"),
+        LIST("opt_in_again"),     LIST("help"),
+        TEXT("help_reply"),       TEXT("unknown_reply"),
+        STR("enrol_clinic"),      CFG_END(),
 };
 
 static cfg_opt_t field_opts[] = { STR("type"), STR("max_length"), STR("unicode"), LIST("values"),

@@ -28,6 +28,7 @@ struct check {
         const struct rules_keyword *kw;
         const struct rules_text *text;
         bool bad;
+        const struct rules_keyword *sms_enrol; /* an opt-in keyword, NULL: none */
 };
 
 static unsigned longest_word(const struct rules_strings *s)
@@ -46,6 +47,8 @@ static int placeholder_field(struct parse_ctx *x, const char *name, size_t len)
         char buf[RULES_TEMPLATE_NAME_MAX + 1];
         int f;
 
+        if (len > RULES_TEMPLATE_NAME_MAX) /* the template scanner cuts names there */
+                return -ENOENT;
         snprintf(buf, sizeof(buf), "%.*s", (int)len, name);
         f = rules_field_find(x->set, buf);
         if (f >= 0)
@@ -114,15 +117,57 @@ static int width_of(void *userdata, const char *name, size_t len, unsigned *ret_
         return 0;
 }
 
-static int visit(void *userdata, const char *name, size_t len, size_t offset)
+/* Whether a contact who enrolled by SMS may lack field f: she has a study id, phone,
+ * language, arm and stratum, her clinic only with settings' enrol_clinic, and only the
+ * words she typed of the rest. Date fields are left out: they anchor what uses them. */
+static bool sms_enrolee_may_lack(const struct check *c, int f)
+{
+        const struct rules_settings *st = &c->x->set->settings;
+
+        if (!c->sms_enrol || f < 0 || c->x->fields[f].type == RULES_FIELD_DATE)
+                return false;
+        switch (f) {
+        case RULES_F_STUDY_ID:
+        case RULES_F_PHONE:
+        case RULES_F_LANGUAGE:
+        case RULES_F_ARM:
+        case RULES_F_STRATUM:
+                return false;
+        case RULES_F_CLINIC:
+                return !st->enrol_clinic;
+        default:
+                return true;
+        }
+}
+
+static int visit(void *userdata, const char *name, size_t len, size_t offset, const char *fallback,
+                 size_t fallback_len)
 {
         struct check *c = userdata;
         unsigned w;
         bool u;
         struct rules_loc l;
 
-        if (width_of(c, name, len, &w, &u) == 0)
+        (void)fallback_len;
+        if (width_of(c, name, len, &w, &u) == 0) {
+                int f = placeholder_field(c->x, name, len);
+
+                if (fallback || !sms_enrolee_may_lack(c, f))
+                        return 0;
+                /* No value renders nothing: the text is not sent (no_text), or an alert
+                 * shows RULES_ENGINE_MISSING. Say so before the programme starts. */
+                l = offset_loc(c->text, offset);
+                parse_warning_at(c->x, &l,
+                                 "placeholder {%.*s} has no value for a contact who enrols by SMS "
+                                 "(keyword '%s'), so %s; expected a fallback such as "
+                                 "{%.*s|...}%s",
+                                 (int)len, name, c->sms_enrol->name,
+                                 c->ctx == CTX_STAFF ? "the alert would show '?'"
+                                                     : "this message would not be sent",
+                                 (int)len, name,
+                                 f == RULES_F_CLINIC ? " or settings' enrol_clinic" : "");
                 return 0;
+        }
         l = offset_loc(c->text, offset);
         c->bad = true;
         if (is(name, len, "week") || is(name, len, "day"))
@@ -172,10 +217,18 @@ static void first_ucs2(const char *s, char *out, size_t size)
         }
 }
 
+static const struct rules_keyword *opt_in_keyword(const struct parse_ctx *x)
+{
+        for (size_t k = 0; k < x->set->n_keywords; k++)
+                if (x->keywords[k].name && x->keywords[k].action == RULES_KW_OPT_IN)
+                        return &x->keywords[k];
+        return NULL;
+}
+
 static void check_text(struct parse_ctx *x, struct rules_text *t, enum text_ctx ctx,
                        const struct rules_keyword *kw)
 {
-        struct check c = { x, ctx, kw, t, false };
+        struct check c = { x, ctx, kw, t, false, opt_in_keyword(x) };
         const struct rules_settings *st = &x->set->settings;
         struct rules_template_cost cost;
         size_t off = 0;
@@ -354,6 +407,30 @@ static void check_answers_vs_opt_out(struct parse_ctx *x)
                 }
 }
 
+/* settings' enrol_clinic names a declared clinic. */
+static void check_enrol_clinic(struct parse_ctx *x)
+{
+        const struct rules_settings *st = &x->set->settings;
+        char ids[256] = "";
+        struct rules_loc l;
+
+        if (!st->enrol_clinic || rules_clinic_find(x->set, st->enrol_clinic) >= 0)
+                return;
+        for (size_t i = 0; i < x->set->n_clinics; i++) {
+                size_t n = strlen(ids);
+
+                snprintf(ids + n, sizeof(ids) - n, "%s%s", i ? ", " : "", x->clinics[i].id);
+        }
+        x->file = NULL;
+        for (size_t f = 0; f < x->n_files; f++)
+                if (x->files[f].name == st->loc.file)
+                        x->file = &x->files[f];
+        l = parse_loc(x, "settings", "enrol_clinic", 0);
+        parse_error_at(x, &l, "unknown clinic '%s' for enrol_clinic; expected one of: %s",
+                       st->enrol_clinic, ids[0] ? ids : "(no clinic is declared)");
+        x->file = NULL;
+}
+
 void parse_pass_check(struct parse_ctx *x)
 {
         struct rules_set *set = x->set;
@@ -361,6 +438,7 @@ void parse_pass_check(struct parse_ctx *x)
 
         if (!x->fields)
                 return;
+        check_enrol_clinic(x);
         check_texts(x, &st->opt_out_reply, CTX_PLAIN, NULL);
         check_texts(x, &st->help_reply, CTX_PLAIN, NULL);
         check_texts(x, &st->unknown_reply, CTX_PLAIN, NULL);

@@ -260,6 +260,8 @@ static void do_settings(struct parse_ctx *x)
                 parse_texts(x, sec, "settings", "opt_out_reply", &st->opt_out_reply);
                 parse_texts(x, sec, "settings", "help_reply", &st->help_reply);
                 parse_texts(x, sec, "settings", "unknown_reply", &st->unknown_reply);
+                /* checked against the clinics in pass 3, once they are all declared */
+                st->enrol_clinic = parse_dup(x, cfgx_str(sec, "enrol_clinic"));
         }
         x->file = NULL;
         if (!first) {

@@ -140,6 +140,10 @@ struct rules_settings {
         struct rules_texts help_reply;
         struct rules_texts unknown_reply; /* to a text no rule matched; may be empty */
         struct rules_loc loc;
+        /* The clinic id recorded for a contact who enrols by SMS (an opt-in keyword from an
+         * unknown number): a box that serves one clinic names it; NULL: such contacts have
+         * no clinic until the clinic's list gives one. */
+        const char *enrol_clinic;
 };
 
 /* A clinic: where contacts are enrolled, its time zone and its staff numbers. */

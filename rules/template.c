@@ -15,9 +15,34 @@ static bool name_char(char c)
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-/* The template's pieces: literal text (name NULL) and placeholders, in order. */
-typedef int (*piece_fn)(void *userdata, const char *lit, size_t lit_len, const char *name,
-                        size_t name_len, size_t offset);
+/* A placeholder: its name and its fallback text (fallback NULL: none). */
+struct placeholder {
+        const char *name;
+        size_t name_len;
+        const char *fallback;
+        size_t fallback_len;
+};
+
+/* The template's pieces: literal text (ph NULL) and placeholders, in order. */
+typedef int (*piece_fn)(void *userdata, const char *lit, size_t lit_len,
+                        const struct placeholder *ph, size_t offset);
+
+/* The fallback after "{name|": up to the closing brace; no brace inside, at most
+ * RULES_TEMPLATE_FALLBACK_MAX bytes. Returns the index of the '}' or 0 when bad
+ * (*ret_bad at the offending byte). */
+static size_t fallback_end(const char *tmpl, size_t start, size_t *ret_bad)
+{
+        size_t i = start;
+
+        while (tmpl[i] && tmpl[i] != '{' && tmpl[i] != '}' &&
+               i - start <= RULES_TEMPLATE_FALLBACK_MAX)
+                i++;
+        if (tmpl[i] != '}' || i - start > RULES_TEMPLATE_FALLBACK_MAX) {
+                *ret_bad = i;
+                return 0;
+        }
+        return i;
+}
 
 static int split(const char *tmpl, piece_fn piece, void *userdata, size_t *ret_error_offset)
 {
@@ -28,7 +53,7 @@ static int split(const char *tmpl, piece_fn piece, void *userdata, size_t *ret_e
                 if ((tmpl[i] == '{' && tmpl[i + 1] == '{') ||
                     (tmpl[i] == '}' && tmpl[i + 1] == '}')) {
                         /* literal brace: flush up to and including one of the pair */
-                        r = piece(userdata, tmpl + lit, i + 1 - lit, NULL, 0, lit);
+                        r = piece(userdata, tmpl + lit, i + 1 - lit, NULL, lit);
                         if (r < 0)
                                 return r;
                         i += 2;
@@ -41,27 +66,38 @@ static int split(const char *tmpl, piece_fn piece, void *userdata, size_t *ret_e
                         i++;
                         continue;
                 }
-                size_t start = i + 1, end = start;
+                size_t start = i + 1, end = start, close;
+                struct placeholder ph = { 0 };
 
                 while (name_char(tmpl[end]) && end - start < RULES_TEMPLATE_NAME_MAX)
                         end++;
-                if (end == start || tmpl[end] != '}') {
+                if (end == start || (tmpl[end] != '}' && tmpl[end] != '|')) {
                         i = end == start ? i : end;
                         goto bad;
                 }
+                close = end;
+                if (tmpl[end] == '|') {
+                        close = fallback_end(tmpl, end + 1, &i);
+                        if (!close)
+                                goto bad;
+                        ph.fallback = tmpl + end + 1;
+                        ph.fallback_len = close - end - 1;
+                }
+                ph.name = tmpl + start;
+                ph.name_len = end - start;
                 if (i > lit) {
-                        r = piece(userdata, tmpl + lit, i - lit, NULL, 0, lit);
+                        r = piece(userdata, tmpl + lit, i - lit, NULL, lit);
                         if (r < 0)
                                 return r;
                 }
-                r = piece(userdata, NULL, 0, tmpl + start, end - start, i);
+                r = piece(userdata, NULL, 0, &ph, i);
                 if (r < 0)
                         return r;
-                i = end + 1;
+                i = close + 1;
                 lit = i;
         }
         if (i > lit)
-                return piece(userdata, tmpl + lit, i - lit, NULL, 0, lit);
+                return piece(userdata, tmpl + lit, i - lit, NULL, lit);
         return 0;
 bad:
         if (ret_error_offset)
@@ -74,14 +110,16 @@ struct walk_ctx {
         void *userdata;
 };
 
-static int walk_piece(void *userdata, const char *lit, size_t lit_len, const char *name,
-                      size_t name_len, size_t offset)
+static int walk_piece(void *userdata, const char *lit, size_t lit_len, const struct placeholder *ph,
+                      size_t offset)
 {
         struct walk_ctx *w = userdata;
 
         (void)lit;
         (void)lit_len;
-        return name ? w->visit(w->userdata, name, name_len, offset) : 0;
+        return ph ? w->visit(w->userdata, ph->name, ph->name_len, offset, ph->fallback,
+                             ph->fallback_len)
+                  : 0;
 }
 
 int rules_template_walk(const char *tmpl, rules_template_visit_fn visit, void *userdata,
@@ -97,6 +135,7 @@ int rules_template_walk(const char *tmpl, rules_template_visit_fn visit, void *u
 struct render_ctx {
         rules_template_lookup_fn lookup;
         void *userdata;
+        const char *missing;
         char *out;
         size_t size, len;
 };
@@ -111,8 +150,8 @@ static int append(struct render_ctx *c, const char *s, size_t n)
         return 0;
 }
 
-static int render_piece(void *userdata, const char *lit, size_t lit_len, const char *name,
-                        size_t name_len, size_t offset)
+static int render_piece(void *userdata, const char *lit, size_t lit_len,
+                        const struct placeholder *ph, size_t offset)
 {
         struct render_ctx *c = userdata;
         const char *v;
@@ -120,18 +159,22 @@ static int render_piece(void *userdata, const char *lit, size_t lit_len, const c
         int r;
 
         (void)offset;
-        if (!name)
+        if (!ph)
                 return append(c, lit, lit_len);
-        r = c->lookup(c->userdata, name, name_len, &v, &vlen);
+        r = c->lookup(c->userdata, ph->name, ph->name_len, &v, &vlen);
+        if (r == -ENOENT && ph->fallback)
+                return append(c, ph->fallback, ph->fallback_len);
+        if (r == -ENOENT && c->missing)
+                return append(c, c->missing, strlen(c->missing));
         if (r < 0)
                 return r;
         return append(c, v, vlen);
 }
 
 int rules_template_render(const char *tmpl, rules_template_lookup_fn lookup, void *userdata,
-                          char *out, size_t size)
+                          const char *missing, char *out, size_t size)
 {
-        struct render_ctx c = { lookup, userdata, out, size, 0 };
+        struct render_ctx c = { lookup, userdata, missing, out, size, 0 };
         int r;
 
         if (!tmpl || !lookup || !out || size == 0)
@@ -161,21 +204,31 @@ static int cost_append(struct cost_ctx *c, const char *s, size_t n)
         return 0;
 }
 
-static int cost_piece(void *userdata, const char *lit, size_t lit_len, const char *name,
-                      size_t name_len, size_t offset)
+static unsigned count_code_points(const char *s, size_t len);
+
+static int cost_piece(void *userdata, const char *lit, size_t lit_len, const struct placeholder *ph,
+                      size_t offset)
 {
         struct cost_ctx *c = userdata;
-        unsigned width = 0;
+        unsigned width = 0, have = 0;
         bool unicode = false;
         int r;
 
         (void)offset;
-        if (!name)
+        if (!ph)
                 return cost_append(c, lit, lit_len);
-        r = c->width(c->userdata, name, name_len, &width, &unicode);
+        r = c->width(c->userdata, ph->name, ph->name_len, &width, &unicode);
         if (r < 0)
                 return r;
-        for (unsigned i = 0; i < width; i++) {
+        if (ph->fallback) {
+                /* Fallback then padding up to the value's width: never less than either,
+                 * whatever the fallback's characters cost (UCS-2, GSM escapes). */
+                r = cost_append(c, ph->fallback, ph->fallback_len);
+                if (r < 0)
+                        return r;
+                have = count_code_points(ph->fallback, ph->fallback_len);
+        }
+        for (unsigned i = have; i < width; i++) {
                 r = unicode ? cost_append(c, UCS2_FILLER, UCS2_FILLER_LEN) : cost_append(c, "x", 1);
                 if (r < 0)
                         return r;

@@ -256,6 +256,90 @@ static void test_alert_without_clinic(void **state)
         fx_free(x);
 }
 
+/* The staff text of a contact with no clinic and no name: {clinic} rendered nothing, so the
+ * alert was dropped whole. A fallback is shown; a placeholder without one shows "?"; the
+ * alert always goes. */
+static void test_alert_staff_text_without_clinic(void **state)
+{
+        static const struct {
+                const char *staff, *want;
+        } cases[] = {
+                { "{keyword} de {study_id}, {clinic|sin clinica}", "FIEBRE de S0001, sin clinica" },
+                { "{keyword} de {name}, {clinic}", "FIEBRE de ?, ?" },
+                { "{keyword}: {name|(sin nombre)} {phone}", "FIEBRE: (sin nombre) +5215512345678" },
+        };
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct fx *x = fx_new();
+
+                x->values[RULES_F_CLINIC] = NULL;
+                x->values[RULES_F_NAME] = NULL;
+                x->keywords[2].staff = T1(cases[i].staff);
+                struct rules_drive *d = start(x);
+                const struct rules_drive_reply replies[] = { { at(x, 3, 15, 8, 0), "Fiebre" } };
+
+                assert_true(rules_drive_run(d, at(x, 3, 16, 0, 0), replies, 1, fx_record, x) > 0);
+                assert_int_equal(fx_count(x, RULES_ACT_ALERT, -1), 3);
+                assert_string_equal(fx_find(x, RULES_ACT_ALERT, -1, 0)->text, cases[i].want);
+                rules_drive_free(d);
+                fx_free(x);
+        }
+}
+
+/* An opt-in keyword whose last arg is a text field takes the rest of the message: ALTA
+ * 15/03/2026 Maria Lopez gives the name "Maria Lopez" (whole words up to max_length). */
+static void test_opt_in_name(void **state)
+{
+        static const int args[] = { RULES_F_EDD, RULES_F_NAME };
+        static const struct {
+                const char *text, *edd, *name; /* name NULL: not set */
+        } cases[] = {
+                { "ALTA 15/03/2026 Maria Lopez", "2026-03-15", "Maria Lopez" },
+                { "alta 15/03/2026   María   de  la Luz ", "2026-03-15", "María de la Luz" },
+                { "ALTA 15/03/2026", "2026-03-15", NULL },
+                /* 20 characters at most: the words that fit */
+                { "ALTA 1/4/2026 Maria Guadalupe Hernandez", "2026-04-01", "Maria Guadalupe" },
+                { "ALTA 1/4/2026 Mariaguadalupehernandez", "2026-04-01", NULL },
+                /* a date where the name goes is not a name */
+                { "ALTA 1/4/2026 2/4/2026", "2026-04-01", NULL },
+        };
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct fx *x = fx_new();
+                struct rules_drive *d = NULL;
+                const char *edd = NULL, *name = NULL;
+
+                x->keywords[0].args = args;
+                x->keywords[0].n_args = 2;
+                x->keywords[0].reply = T1("Bienvenida, {name|amiga}.");
+                x->values[RULES_F_EDD] = "2026-08-01";
+                x->values[RULES_F_NAME] = NULL;
+                assert_int_equal(rules_drive_new(&x->env, x->values, 0, at(x, 1, 1, 10, 0), &d), 0);
+                assert_true(rules_drive_inbound(d, at(x, 1, 1, 10, 5), cases[i].text, fx_record,
+                                                x) >= 0);
+                for (size_t k = 0; k < x->n_ev; k++)
+                        if (x->ev[k].a.kind == RULES_ACT_FIELD_SET) {
+                                if (x->ev[k].a.field == RULES_F_EDD)
+                                        edd = x->ev[k].a.value;
+                                if (x->ev[k].a.field == RULES_F_NAME)
+                                        name = x->ev[k].a.value;
+                        }
+                if (!edd || strcmp(edd, cases[i].edd) != 0 ||
+                    (cases[i].name ? !name || strcmp(name, cases[i].name) != 0 : name != NULL))
+                        fail_msg("case %zu '%s': edd %s name %s", i, cases[i].text,
+                                 edd ? edd : "(unset)", name ? name : "(unset)");
+                {
+                        char want[64];
+
+                        snprintf(want, sizeof(want), "Bienvenida, %s.",
+                                 cases[i].name ? cases[i].name : "amiga");
+                        assert_string_equal(reply_text(x, 0), want);
+                }
+                rules_drive_free(d);
+                fx_free(x);
+        }
+}
+
 /* A loss stops routine messages at once; the participant then chooses support or a stop. */
 static void test_loss(void **state)
 {
@@ -310,6 +394,8 @@ int main(void)
                 cmocka_unit_test(test_keywords),
                 cmocka_unit_test(test_alert_without_clinic),
                 cmocka_unit_test(test_alert_keyword_placeholder),
+                cmocka_unit_test(test_alert_staff_text_without_clinic),
+                cmocka_unit_test(test_opt_in_name),
                 cmocka_unit_test(test_loss),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

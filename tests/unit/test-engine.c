@@ -122,6 +122,48 @@ static void test_catch_up(void **state)
         run_catch_up(RULES_CATCH_UP_ALL, 5, 0);
 }
 
+/* {week} is the week the occurrence is for, not the week it goes out in: weeks 8 to 12
+ * caught up on 2026-01-21 (catch_up all) say 8 to 12, week 13 on Saturday; enrolled Friday
+ * 2026-01-23 at 20:00, week 12 (latest) goes out on Saturday beside week 13 and still says 12. */
+static void test_catch_up_week(void **state)
+{
+        static const struct {
+                enum rules_catch_up mode;
+                unsigned d, hh;
+                const char *want[8];
+        } cases[] = {
+                { RULES_CATCH_UP_ALL,
+                  20,
+                  15,
+                  { "semana 8.", "semana 9.", "semana 10.", "semana 11.", "semana 12.",
+                    "semana 13.", NULL } },
+                { RULES_CATCH_UP_LATEST, 23, 20, { "semana 12.", "semana 13.", NULL } },
+        };
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct fx *x = fx_new();
+                struct rules_drive *d;
+                size_t n = 0;
+
+                x->reminders[FX_R_WEEKLY].catch_up = cases[i].mode;
+                x->values[RULES_F_EDD] = "2026-08-01";
+                d = enrol(x, 0, fx_local(x->tz[0], 2026, 1, cases[i].d, (int)cases[i].hh, 0));
+                assert_true(rules_drive_run(d, fx_local(x->tz[0], 2026, 1, 25, 0, 0), NULL, 0,
+                                            fx_record, x) > 0);
+                for (; cases[i].want[n]; n++) {
+                        const struct fx_event *e = fx_find(x, RULES_ACT_REMINDER, FX_R_WEEKLY, n);
+
+                        assert_non_null(e);
+                        if (!strstr(e->text, cases[i].want[n]))
+                                fail_msg("case %zu, message %zu: '%s', expected '%s'", i, n,
+                                         e->text, cases[i].want[n]);
+                }
+                assert_int_equal(fx_count(x, RULES_ACT_REMINDER, FX_R_WEEKLY), n);
+                rules_drive_free(d);
+                fx_free(x);
+        }
+}
+
 static int64_t local_minute(const struct rules_tz *tz, int64_t utc)
 {
         return rules_floor_div(rules_tz_to_local(tz, utc), 60) % 1440;
@@ -400,6 +442,7 @@ int main(void)
                 cmocka_unit_test(test_weekly_treatment),
                 cmocka_unit_test(test_weekly_control),
                 cmocka_unit_test(test_catch_up),
+                cmocka_unit_test(test_catch_up_week),
                 cmocka_unit_test(test_dst),
                 cmocka_unit_test(test_year_end),
                 cmocka_unit_test(test_slot_and_quiet),

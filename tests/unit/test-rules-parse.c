@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -216,8 +217,9 @@ static void test_sample_loads(void **state)
                 const struct rules_keyword *k = &set->keywords[rules_keyword_find(set, "alta")];
 
                 assert_int_equal(k->action, RULES_KW_OPT_IN);
-                assert_int_equal(k->n_args, 1);
+                assert_int_equal(k->n_args, 2); /* ALTA 15/03/2026 Maria Lopez */
                 assert_int_equal(k->args[0], RULES_F_EDD);
+                assert_int_equal(k->args[1], RULES_F_NAME);
                 k = &set->keywords[rules_keyword_find(set, "bebe")];
                 assert_int_equal(k->action, RULES_KW_BIRTH);
                 assert_int_equal(k->set_field, RULES_F_BIRTH);
@@ -671,6 +673,118 @@ static void test_cost_warnings(void **state)
         rules_diags_free(&d);
 }
 
+/* A contact who enrols by SMS has no name and, unless settings name enrol_clinic, no
+ * clinic: a text using them without a fallback is never sent (an alert shows '?'), and
+ * `rules check` says so; a fallback or enrol_clinic silences it. Without an opt-in keyword
+ * nobody enrols by SMS: no warning. */
+static void test_sms_enrolee_placeholders(void **state)
+{
+        static const char clinic[] = "clinic CS-A {\n"
+                                     "    name = \"CS Centro\"\n"
+                                     "    staff = { \"+525512345601\" }\n"
+                                     "}\n";
+        static const char alta[] =
+                "keyword alta {\n"
+                "    action = opt_in\n"
+                "    words = { ALTA }\n"
+                "    args = { edd, name }\n"
+                "    reply { es = \"Hola {name}, en {clinic}.\" }\n"
+                "}\n"
+                "keyword sangrado {\n"
+                "    action = alert\n"
+                "    words = { SANGRADO }\n"
+                "    staff { es = \"{keyword}: {study_id} {name|-} {clinic}\" }\n"
+                "}\n"
+                "reminder semana {\n"
+                "    anchor = edd\n"
+                "    offset = \"-3 weeks\"\n"
+                "    text { es = \"{name|Hola}, en {clinic|su clinica}: {edd}\" }\n"
+                "}\n";
+        static const char with_clinic[] = "settings {\n"
+                                          "    timezone = \"America/Mexico_City\"\n"
+                                          "    default_language = es\n"
+                                          "    enrol_clinic = CS-A\n"
+                                          "}\n";
+        static const char bad_clinic[] = "settings {\n"
+                                         "    timezone = \"America/Mexico_City\"\n"
+                                         "    default_language = es\n"
+                                         "    enrol_clinic = CS-B\n"
+                                         "}\n";
+        static const char *const want[] = {
+                "c.conf:5:24: warning: placeholder {name} has no value for a contact who enrols "
+                "by SMS (keyword 'alta'), so this message would not be sent; expected a "
+                "fallback such as {name|...}",
+                "c.conf:5:35: warning: placeholder {clinic} has no value for a contact who "
+                "enrols by SMS (keyword 'alta'), so this message would not be sent; expected a "
+                "fallback such as {clinic|...} or settings' enrol_clinic",
+                "c.conf:10:50: warning: placeholder {clinic} has no value for a contact who "
+                "enrols by SMS (keyword 'alta'), so the alert would show '?'; expected a "
+                "fallback such as {clinic|...} or settings' enrol_clinic",
+        };
+        struct rules_diags d = { 0 };
+        struct rules_set *set = NULL;
+        char got[600];
+
+        (void)state;
+        {
+                const char *pairs[] = { "a.conf", settings_text, "b.conf", clinic,
+                                        "c.conf", alta,          NULL };
+
+                assert_int_equal(parse_texts(pairs, &d, &set), 0);
+                if (d.n != 3)
+                        dump(&d);
+                assert_int_equal(d.n_errors, 0);
+                assert_int_equal(d.n_warnings, 3);
+                for (size_t i = 0; i < 3; i++) {
+                        diag_text(&d, i, got, sizeof(got));
+                        assert_string_equal(got, want[i]);
+                }
+                assert_null(set->settings.enrol_clinic);
+                set = rules_free(set);
+                rules_diags_free(&d);
+        }
+        {
+                /* enrol_clinic: {clinic} always has a value; {name} still may not */
+                const char *pairs[] = { "a.conf", with_clinic, "b.conf", clinic,
+                                        "c.conf", alta,        NULL };
+
+                assert_int_equal(parse_texts(pairs, &d, &set), 0);
+                assert_int_equal(d.n_warnings, 1);
+                diag_text(&d, 0, got, sizeof(got));
+                assert_string_equal(got, want[0]);
+                assert_string_equal(set->settings.enrol_clinic, "CS-A");
+                set = rules_free(set);
+                rules_diags_free(&d);
+        }
+        {
+                const char *pairs[] = {
+                        "a.conf", bad_clinic, "b.conf", clinic, "c.conf", alta, NULL
+                };
+
+                assert_int_equal(parse_texts(pairs, &d, &set), -EBADMSG);
+                assert_int_equal(d.n_errors, 1);
+                diag_text(&d, 0, got, sizeof(got));
+                assert_string_equal(got, "a.conf:4:20: unknown clinic 'CS-B' for enrol_clinic; "
+                                         "expected one of: CS-A");
+                rules_diags_free(&d);
+        }
+        {
+                /* no opt-in keyword: nobody enrols by SMS */
+                static const char no_alta[] = "reminder semana {\n"
+                                              "    anchor = edd\n"
+                                              "    offset = \"-3 weeks\"\n"
+                                              "    text { es = \"Hola {name}, en {clinic}\" }\n"
+                                              "}\n";
+                const char *pairs[] = { "a.conf", settings_text, "b.conf", clinic,
+                                        "c.conf", no_alta,       NULL };
+
+                assert_int_equal(parse_texts(pairs, &d, &set), 0);
+                assert_int_equal(d.n, 0);
+                set = rules_free(set);
+                rules_diags_free(&d);
+        }
+}
+
 /* Garbage in: a message, never a crash (the fuzzer does more). */
 static void test_garbage(void **state)
 {
@@ -714,6 +828,21 @@ static void test_garbage(void **state)
         }
 }
 
+/* A directory without .conf files: no sources, no error (found by clang-tidy: the empty list
+ * of names reached qsort() as NULL, which UBSan's nonnull-attribute check stops). */
+static void test_empty_directory(void **state)
+{
+        char dir[] = "/tmp/test-rules-empty.XXXXXX";
+        struct rules_files files;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(rules_files_read(dir, &files), 0);
+        assert_int_equal(files.n, 0);
+        rules_files_free(&files);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -729,7 +858,9 @@ int main(void)
                 cmocka_unit_test(test_no_cascade),
                 cmocka_unit_test(test_zone_callback),
                 cmocka_unit_test(test_cost_warnings),
+                cmocka_unit_test(test_sms_enrolee_placeholders),
                 cmocka_unit_test(test_garbage),
+                cmocka_unit_test(test_empty_directory),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

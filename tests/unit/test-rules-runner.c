@@ -100,6 +100,23 @@ static void on_drive(void *userdata, int64_t now, const struct rules_result *res
                         e->t[e->n++] = now;
 }
 
+/* The texts the drive sends to the contact, in order (struct texts of the quiz test). */
+static void on_drive_text(void *userdata, int64_t now, const struct rules_result *res)
+{
+        struct {
+                char v[64][400];
+                size_t n;
+        } *t = userdata;
+
+        (void)now;
+        for (size_t i = 0; i < res->n_actions; i++)
+                if (res->actions[i].text &&
+                    (res->actions[i].kind == RULES_ACT_REMINDER ||
+                     res->actions[i].kind == RULES_ACT_REPLY) &&
+                    t->n < 64)
+                        snprintf(t->v[t->n++], sizeof(t->v[0]), "%s", res->actions[i].text);
+}
+
 static void expected(int64_t from, int64_t to, struct expect *e)
 {
         struct rules_set *set = load_set();
@@ -279,10 +296,218 @@ static void test_runner_matches_drive(void **state)
         store_close(s);
 }
 
+/* Queued messages, oldest first: recipient and text of each message's first part. */
+struct queued {
+        char to[8][STORE_NUMBER_MAX];
+        char text[64][400];
+        size_t n;
+        const char *only; /* recipient to keep, NULL: all */
+};
+
+static int queued_cb(const struct store_part *p, void *userdata)
+{
+        struct queued *q = userdata;
+
+        if (p->seq != 1 || q->n >= 64 || (q->only && strcmp(p->recipient, q->only) != 0))
+                return 0;
+        if (q->n < 8)
+                snprintf(q->to[q->n], sizeof(q->to[0]), "%s", p->recipient);
+        snprintf(q->text[q->n++], sizeof(q->text[0]), "%s", p->text);
+        return 0;
+}
+
+static void list_queued(struct store *s, struct queued *q, const char *only)
+{
+        q->n = 0;
+        q->only = only;
+        assert_true(store_parts_by_state(s, STORE_PART_QUEUED, 1000, queued_cb, q) >= 0);
+}
+
+/* A participant who enrols by SMS: the name she writes after the date is hers (ALTA
+ * 15/06/2026 Maria Lopez), the clinic is settings' enrol_clinic when the box names one
+ * (recorded with the contact, so her alert goes to that clinic's staff and shows its
+ * name); without it the welcome says "amiga" and the staff text "sin clinica". */
+static void test_runner_sms_enrolee(void **state)
+{
+        static const struct {
+                bool enrol_clinic;
+                const char *alta, *clinic, *welcome, *staff_to;
+                size_t n_staff;
+                const char *staff_tail;
+        } cases[] = {
+                { true, "ALTA 15/06/2026 Maria Lopez", "CS-MERIDA",
+                  "Bienvenida a Puente, Maria Lopez. Recibira", "+529991234501", 1,
+                  "(+525588888801), CS Merida Centro. Contactar hoy." },
+                { false, "alta 15/06/2026", "", "Bienvenida a Puente, amiga. Recibira",
+                  "+525512345601", 5, "(+525588888801), sin clinica. Contactar hoy." },
+        };
+        char one[256], cmd[4096], why[256];
+        (void)state;
+        snprintf(one, sizeof(one), "%s/rules-one", dir);
+        snprintf(cmd, sizeof(cmd),
+                 "mkdir -p '%s' && cp '%s'/*.conf '%s' && sed -i "
+                 "'s/^    # enrol_clinic = CS-TLALPAN$/    enrol_clinic = CS-MERIDA/' "
+                 "'%s/00-ajustes.conf' && grep -q '^    enrol_clinic = CS-MERIDA$' "
+                 "'%s/00-ajustes.conf'",
+                 one, rules, one, one, one);
+        assert_int_equal(system(cmd), 0);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct store *s = NULL;
+                char path[256], err[STORE_ERRMSG_MAX], staff[256];
+                struct rules_runner_opts o = { .rules_dir = cases[i].enrol_clinic ? one : rules,
+                                               .secret_file = secret };
+                struct rules_runner *r = NULL;
+                int64_t t = 1780000000, id = 0; /* 2026-05-28 */
+                struct store_contact nc;
+                static struct queued q;
+
+                snprintf(path, sizeof(path), "%s/sms-%zu.db", dir, i);
+                assert_int_equal(store_open(path, NULL, &s, err), 0);
+                assert_int_equal(rules_runner_new(NULL, s, NULL, &o, &r), 0);
+                assert_int_equal(rules_runner_reload(r, why, sizeof(why)), 0);
+                assert_int_equal(
+                        rules_runner_inbound_unknown(r, "+525588888801", cases[i].alta, t, &id), 0);
+                assert_int_equal(store_contact_get(s, id, &nc), 0);
+                assert_string_equal(nc.clinic, cases[i].clinic);
+                assert_true((strstr(nc.fields, "\"name\":\"Maria Lopez\"") != NULL) ==
+                            cases[i].enrol_clinic);
+                list_queued(s, &q, "+525588888801");
+                assert_true(q.n >= 1);
+                if (strncmp(q.text[0], cases[i].welcome, strlen(cases[i].welcome)) != 0)
+                        fail_msg("case %zu: welcome '%s'", i, q.text[0]);
+                /* a warning sign: the staff text names her clinic, or says she has none */
+                assert_int_equal(rules_runner_inbound(r, id, "SANGRADO", t + 60), 0);
+                list_queued(s, &q, NULL);
+                snprintf(staff, sizeof(staff), "Puente: SANGRADO reportado por %s %s", nc.study_id,
+                         cases[i].staff_tail);
+                {
+                        size_t n_staff = 0;
+
+                        for (size_t k = 0; k < q.n; k++)
+                                if (strncmp(q.text[k], "Puente: SANGRADO", 16) == 0) {
+                                        if (n_staff++ == 0 && k < 8)
+                                                assert_string_equal(q.to[k], cases[i].staff_to);
+                                        assert_string_equal(q.text[k], staff);
+                                }
+                        assert_int_equal(n_staff, cases[i].n_staff);
+                }
+                rules_runner_free(r);
+                store_close(s);
+        }
+}
+
+/* Item 4 of the rules issue: a treatment contact who answers the savings quiz gets from
+ * puented exactly what `rules simulate` (rules/drive) shows, text for text and to the
+ * second: quiz_ahorro is anchored on the enrolment date, which puented never wrote as a
+ * field (so the quiz never started there, while the simulation set it). */
+static void test_runner_quiz_matches_drive(void **state)
+{
+        struct rules_set *set = load_set();
+        struct rules_tz *mx = zone("America/Mexico_City");
+        const struct rules_tz **zones = calloc(set->n_clinics, sizeof(struct rules_tz *));
+        struct rules_engine_env env = { .set = set, .clinic_tz = zones, .default_tz = mx };
+        const char **values = calloc(set->n_fields, sizeof(*values));
+        char stratum[RULES_ARMS_STRATUM_MAX], id[16] = "", path[256], err[STORE_ERRMSG_MAX];
+        int64_t from = rules_tz_to_utc(mx, rules_days_from_civil(2026, 1, 1) * 86400);
+        int64_t to = rules_tz_to_utc(mx, rules_days_from_civil(2026, 3, 1) * 86400);
+        int64_t at[3], times[256], cid = 0;
+        static const char *const answers[] = { "2", "Si", "tres" };
+        struct rules_drive_reply replies[3];
+        struct rules_runner_opts o = { .rules_dir = rules, .secret_file = secret };
+        struct rules_runner *r = NULL;
+        struct rules_drive *d = NULL;
+        struct store *s = NULL;
+        static struct queued q;
+        struct expect e = { .n = 0 };
+        struct texts {
+                char v[64][400];
+                size_t n;
+        } *want = calloc(1, sizeof(*want));
+        size_t n = 0;
+        int arm = -1;
+        (void)state;
+        for (size_t i = 0; i < set->n_clinics; i++)
+                zones[i] = mx; /* CS-TLALPAN */
+        values[RULES_F_PHONE] = "+525512340000";
+        values[RULES_F_LANGUAGE] = "es";
+        values[RULES_F_CLINIC] = "CS-TLALPAN";
+        values[RULES_F_EDD] = "2026-06-01";
+        /* a study id the trial puts in treatment (the arm with quizzes) */
+        for (int k = 1; arm != 0 && k < 50; k++) {
+                snprintf(id, sizeof(id), "Q%d", k);
+                values[RULES_F_STUDY_ID] = id;
+                assert_int_equal(rules_arms_stratum(set, values, stratum, sizeof(stratum)), 0);
+                assert_int_equal(rules_arms_assign(set, (const uint8_t *)key, strlen(key), stratum,
+                                                   id, &arm),
+                                 0);
+        }
+        assert_int_equal(arm, 0);
+        /* the quiz goes out Saturday 2026-01-17 17:00 (enrolled + 2 weeks, weekends) */
+        at[0] = rules_tz_to_utc(mx, rules_days_from_civil(2026, 1, 17) * 86400 + 17 * 3600 + 1800);
+        at[1] = at[0] + 600;
+        at[2] = at[1] + 600;
+        for (size_t i = 0; i < 3; i++)
+                replies[i] = (struct rules_drive_reply){ at[i], answers[i] };
+        /* the drive: what rules simulate prints */
+        assert_int_equal(rules_drive_new(&env, values, arm, from, &d), 0);
+        assert_true(rules_drive_run(d, to, replies, 3, on_drive, &e) >= 0);
+        rules_drive_free(d);
+        {
+                /* the same run again, for the texts */
+                struct rules_drive *d2 = NULL;
+
+                assert_int_equal(rules_drive_new(&env, values, arm, from, &d2), 0);
+                assert_true(rules_drive_run(d2, to, replies, 3, on_drive_text, want) >= 0);
+                rules_drive_free(d2);
+        }
+        /* puented: a store, the runner, the same replies at the same times */
+        snprintf(path, sizeof(path), "%s/quiz.db", dir);
+        assert_int_equal(store_open(path, NULL, &s, err), 0);
+        assert_int_equal(store_contact_upsert(s, id, "+525512340000", "es", "CS-TLALPAN",
+                                              "{\"edd\":\"2026-06-01\"}", from, &cid),
+                         0);
+        assert_int_equal(rules_runner_new(NULL, s, NULL, &o, &r), 0);
+        run_until(r, from, at[0]);
+        for (size_t i = 0; i < 3; i++) {
+                run_until(r, at[i], at[i]); /* what was due before the reply */
+                assert_int_equal(rules_runner_inbound(r, cid, answers[i], at[i]), 0);
+        }
+        run_until(r, at[2], to);
+        list_queued(s, &q, "+525512340000");
+        assert_int_equal(store_rules_recent_sends(s, cid, 0, times, 256, &n), 0);
+        if (q.n != want->n)
+                for (size_t i = 0; i < want->n || i < q.n; i++)
+                        print_message("%zu: drive '%s'\n   runner '%s'\n", i,
+                                      i < want->n ? want->v[i] : "", i < q.n ? q.text[i] : "");
+        assert_int_equal(q.n, want->n);
+        assert_int_equal(n, e.n);
+        for (size_t i = 0; i < q.n; i++) {
+                assert_string_equal(q.text[i], want->v[i]);
+                assert_int_equal(times[n - 1 - i], e.t[i]);
+        }
+        /* the quiz really ran: its questions, feedback and score */
+        {
+                bool started = false;
+
+                for (size_t i = 0; i < q.n; i++)
+                        started |= strstr(q.text[i], "Acerto 1 de 1") != NULL;
+                assert_true(started);
+        }
+        rules_runner_free(r);
+        store_close(s);
+        free(want);
+        free(values);
+        free(zones);
+        rules_tz_free(mx);
+        rules_free(set);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_runner_matches_drive),
+                cmocka_unit_test(test_runner_sms_enrolee),
+                cmocka_unit_test(test_runner_quiz_matches_drive),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -34,6 +34,10 @@ static int lookup(void *userdata, const char *name, size_t len, const char **ret
         return -ENOENT;
 }
 
+/* 160 characters: one GSM part (TS 23.038: 160 septets); 161: two parts of 153. */
+#define X10  "xxxxxxxxxx"
+#define X100 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+
 struct render_case {
         const char *tmpl;
         int ret; /* length, or a negative errno */
@@ -56,6 +60,21 @@ static const struct render_case renders[] = {
         { "{}", -EBADMSG, "" },
         { "{Name}", -EBADMSG, "" },
         { "{ name }", -EBADMSG, "" },
+        /* {field|fallback}: the field's value, else the fallback text */
+        { "Hola {name|amiga}.", 12, "Hola María." },
+        { "Hola {nombre|amiga}.", 11, "Hola amiga." },
+        { "Hola {nombre|mi querida amiga}.", 22, "Hola mi querida amiga." },
+        { "En {nombre|su clínica}", 14, "En su clínica" },
+        { "[{nombre|}]", 2, "[]" },
+        { "[{empty|nadie}]", 2, "[]" }, /* a value, even empty, is the value */
+        { "{nombre|a|b}", 3, "a|b" },
+        { "{name|", -EBADMSG, "" },
+        { "{name|sin cierre", -EBADMSG, "" },
+        { "{name|a{b}", -EBADMSG, "" },
+        { "{name|a}b}", -EBADMSG, "" },
+        { "{|amiga}", -EBADMSG, "" },
+        { "{name|" X10 X10 X10 X10 X10 X10 "x}", -EBADMSG, "" }, /* over the fallback limit */
+        { "{nombre|" X10 X10 X10 X10 X10 X10 "}", 60, X10 X10 X10 X10 X10 X10 },
 };
 
 static void test_render(void **state)
@@ -63,7 +82,8 @@ static void test_render(void **state)
         (void)state;
         for (size_t i = 0; i < sizeof(renders) / sizeof(renders[0]); i++) {
                 char out[128];
-                int r = rules_template_render(renders[i].tmpl, lookup, NULL, out, sizeof(out));
+                int r = rules_template_render(renders[i].tmpl, lookup, NULL, NULL, out,
+                                              sizeof(out));
 
                 if (r != renders[i].ret)
                         print_message("'%s': got %d '%s'\n", renders[i].tmpl, r, out);
@@ -72,33 +92,55 @@ static void test_render(void **state)
         }
 }
 
+/* `missing` stands in for a placeholder with neither value nor fallback (alerts to staff). */
+static void test_render_missing(void **state)
+{
+        char out[64];
+
+        (void)state;
+        assert_int_equal(rules_template_render("ALERTA {nombre}, {clinica|sin clinica}, {name}",
+                                               lookup, NULL, "?", out, sizeof(out)),
+                         29);
+        assert_string_equal(out, "ALERTA ?, sin clinica, María");
+        assert_int_equal(rules_template_render("{nombre}", lookup, NULL, NULL, out, sizeof(out)),
+                         -ENOENT);
+}
+
 static void test_render_small(void **state)
 {
         char out[8];
 
         (void)state;
-        assert_int_equal(rules_template_render("Hola {name}", lookup, NULL, out, sizeof(out)),
+        assert_int_equal(rules_template_render("Hola {name}", lookup, NULL, NULL, out, sizeof(out)),
                          -ENOBUFS);
         assert_string_equal(out, "");
-        assert_int_equal(rules_template_render("1234567", lookup, NULL, out, sizeof(out)), 7);
-        assert_int_equal(rules_template_render("12345678", lookup, NULL, out, sizeof(out)),
+        assert_int_equal(rules_template_render("1234567", lookup, NULL, NULL, out, sizeof(out)), 7);
+        assert_int_equal(rules_template_render("12345678", lookup, NULL, NULL, out, sizeof(out)),
                          -ENOBUFS);
-        assert_int_equal(rules_template_render(NULL, lookup, NULL, out, sizeof(out)), -EINVAL);
+        assert_int_equal(rules_template_render(NULL, lookup, NULL, NULL, out, sizeof(out)),
+                         -EINVAL);
 }
 
 struct seen {
         char names[8][32];
+        char fallbacks[8][32]; /* "(none)" when the placeholder has none */
         size_t offsets[8];
         size_t n;
 };
 
-static int visit(void *userdata, const char *name, size_t len, size_t offset)
+static int visit(void *userdata, const char *name, size_t len, size_t offset, const char *fallback,
+                 size_t fallback_len)
 {
         struct seen *s = userdata;
 
         if (s->n == 8)
                 return -E2BIG;
         snprintf(s->names[s->n], sizeof(s->names[0]), "%.*s", (int)len, name);
+        if (fallback)
+                snprintf(s->fallbacks[s->n], sizeof(s->fallbacks[0]), "%.*s", (int)fallback_len,
+                         fallback);
+        else
+                snprintf(s->fallbacks[s->n], sizeof(s->fallbacks[0]), "(none)");
         s->offsets[s->n++] = offset;
         return 0;
 }
@@ -116,7 +158,20 @@ static void test_walk(void **state)
         assert_int_equal(s.offsets[0], 5);
         assert_string_equal(s.names[1], "week");
         assert_int_equal(s.offsets[1], 27);
+        assert_string_equal(s.fallbacks[0], "(none)");
         assert_int_equal(off, 99); /* untouched on success */
+        /* a fallback is reported with its placeholder; an empty one is still one */
+        s.n = 0;
+        assert_int_equal(rules_template_walk("{name|amiga} {clinic|} {week}", visit, &s, &off), 0);
+        assert_int_equal(s.n, 3);
+        assert_string_equal(s.names[0], "name");
+        assert_string_equal(s.fallbacks[0], "amiga");
+        assert_string_equal(s.names[1], "clinic");
+        assert_string_equal(s.fallbacks[1], "");
+        assert_int_equal(s.offsets[1], 13);
+        assert_string_equal(s.fallbacks[2], "(none)");
+        assert_int_equal(rules_template_walk("{name|amiga", visit, &s, &off), -EBADMSG);
+        assert_int_equal(off, 11);
         /* the offset of a syntax error: where the placeholder went wrong */
         assert_int_equal(rules_template_walk("Hola {name", visit, &s, &off), -EBADMSG);
         assert_int_equal(off, 10);
@@ -157,10 +212,6 @@ struct cost_case {
         bool ucs2;
 };
 
-/* 160 characters: one GSM part (TS 23.038: 160 septets); 161: two parts of 153. */
-#define X10  "xxxxxxxxxx"
-#define X100 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
-
 static const struct cost_case costs[] = {
         { "Hola {name}, semana {week}.", false, false, 0, 5 + 20 + 9 + 3 + 1, 1, false },
         { X100 X10 X10 X10 X10 X10 X10, false, false, 0, 160, 1, false },
@@ -176,6 +227,15 @@ static const struct cost_case costs[] = {
         /* GSM extension characters count two septets (TS 23.038 6.2.1.1) */
         { X100 X10 X10 X10 X10 X10 "xxxxxxxx€", false, false, 0, 159, 1, false },
         { X100 X10 X10 X10 X10 X10 "xxxxxxxxx€", false, false, 0, 160, 2, false },
+        /* a fallback: the longer of value and fallback, UCS-2 if either needs it */
+        { "Hola {name|amiga}", false, false, 0, 25, 1, false },
+        { "Hola {week|ninguna}", false, false, 0, 12, 1, false },
+        { "Hola {week|mamá}", false, false, 0, 9, 1, true },
+        { "Hola {week|mamá}", false, true, 0, 9, 1, false },
+        { "Hola {name|mamá}", true, false, 0, 25, 1, true },
+        /* € counts two septets: fallback "€€" (4) padded to the width 3 costs 5 */
+        { X100 X10 X10 X10 X10 X10 "xxxxx{week|€€}", false, false, 0, 158, 1, false },
+        { X100 X10 X10 X10 X10 X10 "xxxxxx{week|€€}", false, false, 0, 159, 2, false },
         { "{nombre}", false, false, -ENOENT, 0, 0, false },
         { "{nombre", false, false, -EBADMSG, 0, 0, false },
         { "\xff", false, false, -EBADMSG, 0, 0, false },
@@ -217,9 +277,9 @@ static void test_cost_huge(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_render),    cmocka_unit_test(test_render_small),
-                cmocka_unit_test(test_walk),      cmocka_unit_test(test_cost),
-                cmocka_unit_test(test_cost_huge),
+                cmocka_unit_test(test_render),       cmocka_unit_test(test_render_missing),
+                cmocka_unit_test(test_render_small), cmocka_unit_test(test_walk),
+                cmocka_unit_test(test_cost),         cmocka_unit_test(test_cost_huge),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
