@@ -27,13 +27,15 @@ static void usage(FILE *f, const char *prog)
 {
         fprintf(f,
                 "usage: %s rules simulate [--dir DIR] --contact 'FIELD=VALUE,...' --from DATE\n"
-                "       --to DATE [--replies FILE]\n"
+                "       --to DATE [--replies FILE] [--secret FILE]\n"
                 "  --contact  fields of the contact: edd=2026-05-01,arm=treatment,lang=es,...\n"
-                "             (lang is language; unset: the first clinic, the default language,\n"
-                "             the first arm)\n"
+                "             (lang is language; unset: enrol_clinic or the first clinic, the\n"
+                "             default language; without arm=, the arm the trial assigns to\n"
+                "             study_id=, made at random and printed when not given)\n"
                 "  --from     enrolment date (YYYY-MM-DD), at 00:00 in the clinic's zone\n"
                 "  --to       end date, exclusive\n"
                 "  --replies  lines 'YYYY-MM-DD HH:MM TEXT': what the contact answers, local time\n"
+                "  --secret   the trial's secret key file, instead of the rules' secret_key_file\n"
                 "  --dir      rules directory (default %s)\n",
                 prog, RULES_DEFAULT_DIR);
 }
@@ -58,18 +60,20 @@ static struct rules_tz *load_zone(const char *name)
         return rules_tz_parse(buf, n, &tz) < 0 ? NULL : tz;
 }
 
-/* FIELD=VALUE,... into values[] (copies in `store`); the arm by name. */
+/* FIELD=VALUE,... into values[] (copies in `store`, SIM_SPEC_MAX bytes); the arm by name,
+ * RULES_NONE when not given (the trial assigns it). */
 static int parse_contact(const struct rules_set *set, const char *spec, char *store,
                          const char **values, int *ret_arm, const char *prog)
 {
         char *save = NULL;
-        int arm = set->trial.present ? 0 : 0;
+        size_t len = strlen(spec);
+        int arm = RULES_NONE;
 
-        if (strlen(spec) >= SIM_SPEC_MAX) {
+        if (len >= SIM_SPEC_MAX) {
                 fprintf(stderr, "%s: --contact is longer than %d bytes\n", prog, SIM_SPEC_MAX);
                 return -EINVAL;
         }
-        strcpy(store, spec);
+        memcpy(store, spec, len + 1);
         for (char *kv = strtok_r(store, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
                 char *eq = strchr(kv, '=');
                 const char *key = kv;
@@ -185,6 +189,43 @@ static void on_result(void *userdata, int64_t now, const struct rules_result *re
         }
 }
 
+/* Two digits 0..max at p. */
+static int two_digits(const char *p, int max)
+{
+        int v;
+
+        if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+                return -1;
+        v = (p[0] - '0') * 10 + (p[1] - '0');
+        return v <= max ? v : -1;
+}
+
+/* "YYYY-MM-DD HH:MM TEXT": the local minute (days * 1440 + minutes) and where TEXT starts. */
+static int parse_reply_line(const char *line, int64_t *ret_minute, size_t *ret_text)
+{
+        const char *sp = strchr(line, ' ');
+        char date[11];
+        int64_t d;
+        int hh, mm;
+        size_t i;
+
+        if (!sp || sp - line > 10)
+                return -EBADMSG;
+        memcpy(date, line, (size_t)(sp - line));
+        date[sp - line] = '\0';
+        i = (size_t)(sp - line) + 1;
+        if (rules_date_parse(date, &d) < 0 || line[i + 2] != ':' ||
+            (hh = two_digits(line + i, 23)) < 0 || (mm = two_digits(line + i + 3, 59)) < 0 ||
+            (line[i + 5] != ' ' && line[i + 5] != '\0'))
+                return -EBADMSG;
+        i += 5;
+        while (line[i] == ' ')
+                i++;
+        *ret_minute = d * RULES_DAY_MINUTES + hh * 60 + mm;
+        *ret_text = i;
+        return 0;
+}
+
 /* "YYYY-MM-DD HH:MM TEXT" lines; # comments and blank lines skipped. */
 static int read_replies(const char *path, const struct rules_tz *tz, struct rules_drive_reply *out,
                         char **texts, size_t *ret_n, const char *prog)
@@ -193,47 +234,54 @@ static int read_replies(const char *path, const struct rules_tz *tz, struct rule
         char line[SIM_LINE_MAX];
         unsigned ln = 0;
         size_t n = 0;
+        int r = 0;
 
         if (!f) {
                 fprintf(stderr, "%s: %s: %m\n", prog, path);
                 return -errno;
         }
         while (fgets(line, sizeof(line), f)) {
-                char date[11];
-                int hh, mm, used = 0;
-                int64_t d;
+                int64_t minute;
+                size_t used;
 
                 ln++;
                 line[strcspn(line, "\r\n")] = '\0';
                 if (!line[0] || line[0] == '#')
                         continue;
-                if (sscanf(line, "%10s %2d:%2d %n", date, &hh, &mm, &used) != 3 || used == 0 ||
-                    rules_date_parse(date, &d) < 0 || hh > 23 || mm > 59 || hh < 0 || mm < 0 ||
-                    n >= SIM_REPLIES_MAX) {
+                if (parse_reply_line(line, &minute, &used) < 0 || n >= SIM_REPLIES_MAX) {
                         fprintf(stderr, "%s: %s:%u: expected 'YYYY-MM-DD HH:MM TEXT'\n", prog, path,
                                 ln);
-                        fclose(f);
-                        return -EBADMSG;
+                        r = -EBADMSG;
+                        break;
                 }
-                texts[n] = strdup(line + used);
-                out[n].at = rules_tz_to_utc(tz, d * RULES_DAY_SECONDS + hh * 3600 + mm * 60);
-                out[n].text = texts[n];
+                out[n].at = rules_tz_to_utc(tz, minute * 60);
                 if (n > 0 && out[n].at < out[n - 1].at) {
                         fprintf(stderr, "%s: %s:%u: replies must be in time order\n", prog, path,
                                 ln);
-                        free(texts[n]);
-                        fclose(f);
-                        return -EBADMSG;
+                        r = -EBADMSG;
+                        break;
                 }
+                texts[n] = strdup(line + used);
+                if (!texts[n]) {
+                        r = -ENOMEM;
+                        break;
+                }
+                out[n].text = texts[n];
                 n++;
         }
         fclose(f);
+        if (r < 0) {
+                /* nothing half-read: the caller frees only what it is told about */
+                while (n > 0)
+                        free(texts[--n]);
+                return r;
+        }
         *ret_n = n;
         return 0;
 }
 
 struct sim_args {
-        const char *dir, *contact, *from, *to, *replies;
+        const char *dir, *contact, *from, *to, *replies, *secret;
 };
 
 static int parse_args(int argc, char **argv, struct sim_args *a, const char *prog)
@@ -244,6 +292,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a, const char *pro
                 { "from", required_argument, NULL, 'f' },
                 { "to", required_argument, NULL, 't' },
                 { "replies", required_argument, NULL, 'r' },
+                { "secret", required_argument, NULL, 's' },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -266,6 +315,9 @@ static int parse_args(int argc, char **argv, struct sim_args *a, const char *pro
                         break;
                 case 'r':
                         a->replies = optarg;
+                        break;
+                case 's':
+                        a->secret = optarg;
                         break;
                 case 'h':
                         usage(stdout, prog);
@@ -319,6 +371,7 @@ int ctl_rules_simulate(const struct ctl_context *ctx, int argc, char **argv)
         static struct rules_drive_reply replies[SIM_REPLIES_MAX];
         static char *texts[SIM_REPLIES_MAX];
         static char spec[SIM_SPEC_MAX];
+        char study_id[CTL_SIM_STUDY_ID_LEN + 1];
         size_t n_replies = 0;
         const char **values = NULL;
         int64_t from, to;
@@ -336,7 +389,8 @@ int ctl_rules_simulate(const struct ctl_context *ctx, int argc, char **argv)
         }
         if (load(a.dir, &set, ctx->prog) < 0)
                 return CTL_EXIT_FAIL;
-        zones = calloc(set->n_clinics + 1, sizeof(*zones));
+        zones = calloc(set->n_clinics + 1,
+                       sizeof(struct rules_tz *)); /* a type: lint reads *zones as sizeof(A*) */
         values = calloc(set->n_fields, sizeof(*values));
         if (!zones || !values)
                 goto out;
@@ -347,16 +401,28 @@ int ctl_rules_simulate(const struct ctl_context *ctx, int argc, char **argv)
                 ret = CTL_EXIT_USAGE;
                 goto out;
         }
-        if (!values[RULES_F_STUDY_ID])
-                values[RULES_F_STUDY_ID] = "SIM-0001";
         if (!values[RULES_F_PHONE])
                 values[RULES_F_PHONE] = "+520000000000";
         if (!values[RULES_F_LANGUAGE])
                 values[RULES_F_LANGUAGE] = set->settings.default_language;
+        if (!values[RULES_F_CLINIC] && set->settings.enrol_clinic)
+                values[RULES_F_CLINIC] = set->settings.enrol_clinic;
         if (!values[RULES_F_CLINIC] && set->n_clinics)
                 values[RULES_F_CLINIC] = set->clinics[0].id;
-        if (!values[RULES_F_ENROLLED])
-                values[RULES_F_ENROLLED] = a.from;
+        /* The enrolment date is the day of --from: the engine derives it, as in puented. */
+        if (!values[RULES_F_STUDY_ID] && (!set->trial.present || arm >= 0))
+                values[RULES_F_STUDY_ID] = "SIM-0001"; /* not assigned from: any will do */
+        if (!values[RULES_F_STUDY_ID]) {
+                if (ctl_sim_make_study_id(study_id) < 0) {
+                        fprintf(stderr, "%s: no random study id: %m\n", ctx->prog);
+                        goto out;
+                }
+                values[RULES_F_STUDY_ID] = study_id;
+        }
+        if (!set->trial.present)
+                arm = 0;
+        else if (arm < 0 && ctl_sim_assign_arm(set, values, a.secret, &arm, ctx->prog) < 0)
+                goto out;
         {
                 int ci = rules_clinic_find(set, values[RULES_F_CLINIC]);
 
