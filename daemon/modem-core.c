@@ -236,9 +236,10 @@ static int get_pin(struct at_modem *m, const char *iccid, char *ret_pin, size_t 
                           iccid ? iccid : "");
                 return -EPERM;
         }
-        if (strlen(pin) >= size)
+        size_t n = strlen(pin);
+        if (n >= size)
                 return -ENOBUFS;
-        strcpy(ret_pin, pin);
+        memcpy(ret_pin, pin, n + 1);
         return 0;
 }
 
