@@ -50,9 +50,9 @@ int engine_render(struct engine_ctx *x, const struct rules_texts *texts, int sco
 int engine_reply(struct engine_ctx *x, const struct rules_texts *texts, int score, int total);
 
 /* The value of field f (NULL when unset), seeing FIELD_SET actions of this call first.
- * "enrolled" unset is the local date of the contact's enrolment (state.enrolled_at): the
- * daemon never writes the field, and a reminder anchored on it must run there as it does in
- * `rules simulate`. */
+ * "arm" unset is the name of state.arm, and "enrolled" unset the local date of the
+ * contact's enrolment (state.enrolled_at): the daemon writes neither field, and a condition
+ * on the arm or a reminder anchored on the enrolment must run there as in `rules simulate`. */
 const char *engine_value(const struct engine_ctx *x, int f);
 
 /* A date field's value as days, or -ENOENT. */

@@ -79,6 +79,9 @@ const char *engine_value(const struct engine_ctx *x, int f)
                         return x->res->actions[i].value;
         if (x->c->values && x->c->values[f] && *x->c->values[f])
                 return x->c->values[f];
+        if (f == RULES_F_ARM && x->set->trial.present && x->res->state.arm >= 0 &&
+            (size_t)x->res->state.arm < x->set->trial.n_arms)
+                return x->set->trial.arms[x->res->state.arm].name;
         if (f == RULES_F_ENROLLED && x->res->state.enrolled_at > 0) {
                 struct engine_ctx *mx = (struct engine_ctx *)x; /* the buffer only */
 

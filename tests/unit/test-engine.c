@@ -164,6 +164,39 @@ static void test_catch_up_week(void **state)
         }
 }
 
+/* "arm is control": the arm is the contact's assigned one (state.arm) even though puented
+ * stores no "arm" field (the condition never held there, while rules simulate, given
+ * arm=control, had the field and sent the reminder). */
+static void test_arm_condition(void **state)
+{
+        static const struct rules_condition is_control[] = {
+                { .field = RULES_F_ARM, .op = RULES_COND_IS, .value = "control" },
+        };
+        (void)state;
+        for (int arm = 0; arm < 2; arm++) {
+                struct fx *x = fx_new();
+                struct rules_drive *d;
+                const struct fx_event *e;
+
+                x->reminders[FX_R_APPT].conditions = is_control;
+                x->reminders[FX_R_APPT].n_conditions = 1;
+                x->values[RULES_F_EDD] = "2026-08-01";
+                x->values[RULES_F_APPOINTMENT] = "2026-02-10";
+                x->values[RULES_F_ARM] = NULL; /* as puented loads a contact */
+                d = enrol(x, arm, fx_local(x->tz[0], 2026, 1, 1, 10, 0));
+                assert_true(rules_drive_run(d, fx_local(x->tz[0], 2026, 2, 11, 0, 0), NULL, 0,
+                                            fx_record, x) > 0);
+                assert_int_equal(fx_count(x, RULES_ACT_REMINDER, FX_R_APPT), arm == 1);
+                if (arm == 0) {
+                        e = fx_find(x, RULES_ACT_SUPPRESSED, FX_R_APPT, 0);
+                        assert_non_null(e);
+                        assert_int_equal(e->a.reason, RULES_SUPPRESS_CONDITION);
+                }
+                rules_drive_free(d);
+                fx_free(x);
+        }
+}
+
 static int64_t local_minute(const struct rules_tz *tz, int64_t utc)
 {
         return rules_floor_div(rules_tz_to_local(tz, utc), 60) % 1440;
@@ -443,6 +476,7 @@ int main(void)
                 cmocka_unit_test(test_weekly_control),
                 cmocka_unit_test(test_catch_up),
                 cmocka_unit_test(test_catch_up_week),
+                cmocka_unit_test(test_arm_condition),
                 cmocka_unit_test(test_dst),
                 cmocka_unit_test(test_year_end),
                 cmocka_unit_test(test_slot_and_quiet),
