@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -502,12 +504,62 @@ static void test_runner_quiz_matches_drive(void **state)
         rules_free(set);
 }
 
+/* A trial's sealed list that is a directory: fopen() opens it and fread() fails (EISDIR).
+ * It was taken as an empty list, so puented ran the rules and every arm assignment then
+ * failed; now the set is not loaded, and the reload says why. */
+static void test_runner_sealed_list_directory(void **state)
+{
+        static const char secret_line[] = "secret_key_file = \"/etc/puente/trial.key\"";
+        char rdir[128], sealed[128], path[256], why[256];
+        struct rules_files files = { 0 };
+        struct store *s = open_store();
+        struct rules_runner *r = NULL;
+        bool replaced = false;
+
+        (void)state;
+        snprintf(rdir, sizeof(rdir), "%s/rules-sealed", dir);
+        snprintf(sealed, sizeof(sealed), "%s/sealed.d", dir);
+        assert_int_equal(mkdir(rdir, 0755), 0);
+        assert_int_equal(mkdir(sealed, 0755), 0);
+        assert_int_equal(rules_files_read(rules, &files), 0);
+        for (size_t i = 0; i < files.n; i++) {
+                const char *base = strrchr(files.src[i].name, '/');
+                char *text = strndup(files.src[i].data, files.src[i].len);
+                char *at = strstr(text, secret_line);
+                FILE *f;
+
+                snprintf(path, sizeof(path), "%s/%s", rdir, base ? base + 1 : files.src[i].name);
+                f = fopen(path, "w");
+                assert_non_null(f);
+                if (at) {
+                        fprintf(f, "%.*ssealed_list_file = \"%s\"%s", (int)(at - text), text,
+                                sealed, at + strlen(secret_line));
+                        replaced = true;
+                } else {
+                        fputs(text, f);
+                }
+                fclose(f);
+                free(text);
+        }
+        rules_files_free(&files);
+        assert_true(replaced);
+
+        struct rules_runner_opts o = { .rules_dir = rdir };
+        assert_int_equal(rules_runner_new(NULL, s, NULL, &o, &r), 0);
+        assert_non_null(strstr(rules_runner_status(r), "no rules running"));
+        assert_true(rules_runner_reload(r, why, sizeof(why)) < 0);
+        assert_non_null(strstr(why, "sealed list unreadable"));
+        rules_runner_free(r);
+        store_close(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_runner_matches_drive),
                 cmocka_unit_test(test_runner_sms_enrolee),
                 cmocka_unit_test(test_runner_quiz_matches_drive),
+                cmocka_unit_test(test_runner_sealed_list_directory),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
