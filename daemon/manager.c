@@ -84,65 +84,56 @@ static void on_wake(void *userdata)
 
 /* ---- incoming messages: staff commands first, then the programme ---- */
 
-#define MANAGER_INBOX_BATCH 64 /* unhandled messages taken per turn; the rest next turn */
-
-struct inbox_batch {
-        int64_t id[MANAGER_INBOX_BATCH], contact[MANAGER_INBOX_BATCH],
-                received[MANAGER_INBOX_BATCH];
-        char sender[MANAGER_INBOX_BATCH][STORE_NUMBER_MAX];
-        char *text[MANAGER_INBOX_BATCH];
-        unsigned n;
-};
-
-static int inbox_collect(const struct store_incoming *in, void *userdata)
+static int inbox_rules(const struct manager_inbox_msg *msg, void *userdata)
 {
-        struct inbox_batch *b = userdata;
-        if (b->n >= MANAGER_INBOX_BATCH)
-                return 1;
-        char *t = strdup(in->text ? in->text : "");
-        if (!t)
-                return -ENOMEM;
-        b->id[b->n] = in->id;
-        b->contact[b->n] = in->contact_id;
-        b->received[b->n] = in->received;
-        snprintf(b->sender[b->n], sizeof(b->sender[b->n]), "%s", in->sender);
-        b->text[b->n++] = t;
-        return 0;
+        struct manager *m = userdata;
+        if (!m->rules)
+                return 0;
+        return msg->contact_id > 0
+                       ? rules_runner_inbound(m->rules, msg->contact_id, msg->text, msg->now)
+                       : rules_runner_inbound_unknown(m->rules, msg->sender, msg->text, msg->now,
+                                                      NULL);
 }
 
 /* Staff commands are answered (and marked handled) by staff_process(); every other complete
  * message goes to the rules, oldest first, and is then marked handled, so a restart neither
- * loses nor repeats one (a crash between the two repeats at most that message's handling). */
+ * loses nor repeats one (a crash between the two repeats at most that message's handling).
+ * A transient failure (a locked or full store) leaves the message unhandled and the inbox
+ * waits MANAGER_INBOX_RETRY_MIN_MS, doubled at each failure in a row up to
+ * MANAGER_INBOX_RETRY_MAX_MS, before it tries again: never a busy loop, never a lost one. */
 static void manager_inbox(struct manager *m)
 {
-        struct inbox_batch b = { .n = 0 };
         int64_t now = (int64_t)time(NULL);
-        int r;
+        uint64_t now_ms = manager_now_ms(m);
+        bool more = false;
 
         if (m->staff && staff_process(m->staff, m->store, m->config, now) > 0)
                 manager_kick_soon(m);
-        r = store_inbox_list(m->store, MANAGER_INBOX_BATCH, true, inbox_collect, &b);
-        if (r < 0)
-                log_warning("inbox: %s", store_errmsg(m->store));
-        for (unsigned i = b.n; i-- > 0;) { /* listed newest first */
-                if (m->rules) {
-                        r = b.contact[i] > 0
-                                    ? rules_runner_inbound(m->rules, b.contact[i], b.text[i], now)
-                                    : rules_runner_inbound_unknown(m->rules, b.sender[i], b.text[i],
-                                                                   now, NULL);
-                        if (r < 0 && r != -ENOENT)
-                                log_warning("rules: message %lld: %s", (long long)b.id[i],
-                                            strerror(-r));
-                }
-                if ((r = store_incoming_mark_handled(m->store, b.id[i])) < 0)
-                        log_warning("inbox: %s", store_errmsg(m->store));
-                free(b.text[i]);
+        if (m->inbox_backoff_ms && now_ms < m->inbox_retry_ms)
+                return; /* inbox_timer comes at inbox_retry_ms */
+        int r = manager_inbox_pass(m->store, now, inbox_rules, m, &more);
+        if (r < 0) {
+                m->inbox_backoff_ms = manager_inbox_backoff(m->inbox_backoff_ms);
+                m->inbox_retry_ms = now_ms + m->inbox_backoff_ms;
+                arm_in(m->inbox_timer, m->inbox_retry_ms);
+                log_warning("inbox: %s: the messages stay unhandled; trying again in %llu s",
+                            strerror(-r), (unsigned long long)(m->inbox_backoff_ms / 1000));
+                return;
         }
-        if (b.n == MANAGER_INBOX_BATCH)
+        if (m->inbox_backoff_ms)
+                log_info("inbox: handled again");
+        m->inbox_backoff_ms = 0;
+        if (more)
                 sd_event_source_set_enabled(m->inbox_defer, SD_EVENT_ONESHOT);
 }
 
 static int on_inbox(sd_event_source *s, void *userdata)
+{
+        manager_inbox(userdata);
+        return 0;
+}
+
+static int on_inbox_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         manager_inbox(userdata);
         return 0;
@@ -522,7 +513,8 @@ static int manager_sources(struct manager *m)
             (r = add_timer(m, &m->status_timer, on_status, "status")) < 0 ||
             (r = add_timer(m, &m->bank_timer, on_bank_timer, "bank")) < 0 ||
             (r = add_timer(m, &m->inbound_timer, on_inbound_flush, "inbound")) < 0 ||
-            (r = add_timer(m, &m->stop_timer, on_stop_check, "stop")) < 0)
+            (r = add_timer(m, &m->stop_timer, on_stop_check, "stop")) < 0 ||
+            (r = add_timer(m, &m->inbox_timer, on_inbox_timer, "inbox")) < 0)
                 return r;
         r = sd_event_add_defer(m->event, &m->kick_defer, on_kick, m);
         if (r < 0)
@@ -625,8 +617,9 @@ struct manager *manager_free(struct manager *m)
         m->hotplug = hotplug_free(m->hotplug);
         m->wake = wake_close(m->wake);
         sd_event_source **sources[] = {
-                &m->sig_term,   &m->sig_int,    &m->sig_hup,       &m->poll_timer, &m->status_timer,
-                &m->bank_timer, &m->kick_defer, &m->inbound_timer, &m->stop_timer, &m->inbox_defer,
+                &m->sig_term,     &m->sig_int,     &m->sig_hup,     &m->poll_timer,
+                &m->status_timer, &m->bank_timer,  &m->kick_defer,  &m->inbound_timer,
+                &m->stop_timer,   &m->inbox_defer, &m->inbox_timer,
         };
         for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
                 *sources[i] = sd_event_source_disable_unref(*sources[i]);
