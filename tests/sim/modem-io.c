@@ -11,6 +11,11 @@
 #include "daemon/log.h"
 #include "tests/sim/sim.h"
 
+/* sd-event's default accuracy (0 = 250 ms) lets it fire a timer up to 250 ms late so it can
+ * coalesce wake-ups: every latency then ended on the same 250 ms tick, on every modem at
+ * once, and the busy share measured at 3 s per AT+CMGS lost 7% to the simulator. */
+#define SIM_TIMER_ACCURACY_US 1000
+
 #define READ_CHUNK 4096
 
 /* ---- buffers ---- */
@@ -433,7 +438,8 @@ void sim_modem_prompt(struct sim_modem *m, int delay_ms)
         if (delay_ms > 0) {
                 m->cmd_timer = sd_event_source_disable_unref(m->cmd_timer);
                 sd_event_add_time_relative(m->net->event, &m->cmd_timer, CLOCK_MONOTONIC,
-                                           (uint64_t)delay_ms * 1000ULL, 0, on_prompt, m);
+                                           (uint64_t)delay_ms * 1000ULL, SIM_TIMER_ACCURACY_US,
+                                           on_prompt, m);
                 return;
         }
         m->input = m->cmgf ? INPUT_TEXT : INPUT_PDU;
@@ -463,7 +469,8 @@ void sim_modem_finish_after(struct sim_modem *m, int delay_ms, const char *info,
         m->busy_result = result;
         m->cmd_timer = sd_event_source_disable_unref(m->cmd_timer);
         if (sd_event_add_time_relative(m->net->event, &m->cmd_timer, CLOCK_MONOTONIC,
-                                       (uint64_t)delay_ms * 1000ULL, 0, on_finish_later, m) < 0)
+                                       (uint64_t)delay_ms * 1000ULL, SIM_TIMER_ACCURACY_US,
+                                       on_finish_later, m) < 0)
                 on_finish_later(NULL, 0, m);
 }
 
