@@ -14,13 +14,17 @@ struct cms_class {
  * TS 23.040 9.2.3.22 (the SMSC's); 300-340: errors of the modem itself (TS 27.005 3.2.5);
  * 500: unknown. PERMANENT means this message to this number will not go however often we try;
  * TEMPORARY means the network or SMSC may take it later (maybe through another SIM);
- * MODEM_FAULT means this modem is in no state to send (recovery, another modem). */
+ * MODEM_FAULT means this modem is in no state to send (recovery, another modem); NO_CREDIT
+ * means this SIM may not send for now (its account), any other may. */
 static const struct cms_class table[] = {
         { 1, AT_SEND_PERMANENT, "unassigned number" },
         { 8, AT_SEND_PERMANENT, "operator determined barring" },
         { 10, AT_SEND_PERMANENT, "call barred" },
         { 17, AT_SEND_TEMPORARY, "network failure" },
-        { 21, AT_SEND_PERMANENT, "short message transfer rejected" },
+        /* 24.011 Annex E: the network refused the transfer itself. Operators answer it to
+         * every send of a prepaid SIM without credit (Telcel, Movistar MX): the SIM's
+         * account, not the message, so another SIM may send it. */
+        { 21, AT_SEND_NO_CREDIT, "short message transfer rejected: no credit?" },
         { 22, AT_SEND_TEMPORARY, "memory capacity exceeded" },
         { 27, AT_SEND_TEMPORARY, "destination out of service" },
         { 28, AT_SEND_PERMANENT, "unidentified subscriber" },

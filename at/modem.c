@@ -35,6 +35,8 @@ const char *at_send_outcome_name(enum at_send_outcome o)
                 return "modem-fault";
         case AT_SEND_UNKNOWN:
                 return "unknown";
+        case AT_SEND_NO_CREDIT:
+                return "no-credit";
         }
         return "?";
 }

@@ -74,6 +74,7 @@ enum at_send_outcome {
         AT_SEND_TEMPORARY,   /* network trouble, no credit, bare OK: retry later, maybe elsewhere */
         AT_SEND_MODEM_FAULT, /* the modem failed before the PDU went out: retry elsewhere */
         AT_SEND_UNKNOWN,     /* reset or time-out after the PDU was written: it may have gone */
+        AT_SEND_NO_CREDIT,   /* the SIM's account was refused (+CMS 21): another SIM may send */
 };
 
 struct at_modem_send_result {

@@ -37,12 +37,23 @@ struct bank_modem {
          * come from one SIM (the phone joins parts by sender), so they stay here. */
         int64_t follow_msg;
         unsigned follow_seq;
+        /* "sending" is in the open store batch: the part goes to ops->send once the batch
+         * is committed (bank.c: bank_step), never before (docs/store.md, exactly once). */
+        /* No credit (+CMS 21): no parts before no_credit_ms, unless the day is no longer
+         * no_credit_day; 0 = has credit. */
+        uint64_t no_credit_ms;
+        int64_t no_credit_wall;
+        uint32_t no_credit_day;
+        bool pending, pending_more;
+        size_t pending_tpdu_len;
+        char pending_pdu[STORE_PDU_HEX_MAX];
 };
 
 /* A part remembered across kicks: modem faults forgiven, and the modem it should avoid. */
 struct bank_track {
         int64_t part_id; /* 0 = free slot */
         unsigned faults;
+        unsigned no_credit; /* refusals for want of credit: never counted as attempts */
         int64_t avoid_modem;
 };
 
@@ -82,6 +93,12 @@ struct bank {
         struct sms_part *encode_parts; /* scratch for encoding at send time */
 };
 
+/* bank.c: records the result r of done's send (done may be NULL: a plain kick) and kicks,
+ * in one store batch (one commit), then hands the parts marked "sending" to their modems.
+ * Returns the result's error first, else the kick's, else the number of parts handed. */
+int bank_step(struct bank *b, struct bank_modem *done, const struct bank_result *r,
+              const struct bank_time *now);
+
 /* bank-memory.c */
 struct bank_track *bank_track_find(struct bank *b, int64_t part_id, bool create);
 void bank_track_forget(struct bank *b, int64_t part_id);
@@ -92,6 +109,8 @@ void bank_retry_prune(struct bank *b, uint64_t now_ms);
 void bank_modem_error(struct bank *b, struct bank_modem *m, uint64_t now_ms);
 unsigned bank_modem_recent_errors(const struct bank_modem *m, uint64_t now_ms);
 unsigned bank_modem_sent_on(const struct bank_modem *m, uint32_t day);
+/* False while the modem's SIM is held for want of credit (BANK_NO_CREDIT_HOLD_S). */
+bool bank_modem_has_credit(const struct bank_modem *m, const struct bank_time *now);
 
 /* bank-encode.c: fills d->pdu and d->tpdu_len from the part's text (no PDU was stored). */
 int bank_encode_part(struct bank *b, const struct store_part *p, struct bank_due *d);

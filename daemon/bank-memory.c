@@ -101,3 +101,9 @@ unsigned bank_modem_sent_on(const struct bank_modem *m, uint32_t day)
 {
         return m->day == day ? m->sent_today : 0;
 }
+
+bool bank_modem_has_credit(const struct bank_modem *m, const struct bank_time *now)
+{
+        return m->no_credit_ms == 0 || now->mono_ms >= m->no_credit_ms ||
+               now->day != m->no_credit_day;
+}

@@ -3,6 +3,7 @@
  * elsewhere after a modem fault, or left "unknown". */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,9 +58,10 @@ static int on_retry(struct bank *b, struct bank_modem *m, const struct bank_flig
 
         if (fault && t->faults < BANK_FAULTS_MAX)
                 t->faults++;
-        attempts = f->attempts > t->faults ? f->attempts - t->faults : 0;
+        unsigned forgiven = t->faults + t->no_credit;
+        attempts = f->attempts > forgiven ? f->attempts - forgiven : 0;
         if (attempts >= b->config->retry.attempts ||
-            f->attempts >= b->config->retry.attempts + BANK_FAULTS_MAX) {
+            f->attempts >= b->config->retry.attempts + BANK_FAULTS_MAX + t->no_credit) {
                 snprintf(why, sizeof(why), "gave up after %u attempts: %s", f->attempts,
                          text_or(r, fault ? "modem fault" : "temporary failure"));
                 bank_track_forget(b, f->part_id);
@@ -78,6 +80,35 @@ static int on_retry(struct bank *b, struct bank_modem *m, const struct bank_flig
                 bank_retry_at(b, now->mono_ms + (uint64_t)delay * 1000);
         return store_part_retry(b->store, f->part_id, now->wall + delay,
                                 text_or(r, fault ? "modem fault" : "temporary failure"), now->wall);
+}
+
+/* The SIM may not send (no credit): the part is due again at once on another modem, and this
+ * one takes nothing for BANK_NO_CREDIT_HOLD_S or until the day changes. Not the message's
+ * attempt: with every SIM dry, the message waits instead of failing (docs/bank.md). A part
+ * of a message pinned to this modem waits for it like for a modem gone (bank.c). */
+static int on_no_credit(struct bank *b, struct bank_modem *m, const struct bank_flight *f,
+                        const struct bank_result *r, const struct bank_time *now)
+{
+        struct bank_track *t = bank_track_find(b, f->part_id, true);
+        char why[STORE_ERROR_TEXT_MAX];
+        char id[24];
+
+        if (t->no_credit < UINT_MAX)
+                t->no_credit++;
+        t->avoid_modem = m->id;
+        if (bank_modem_has_credit(m, now)) {
+                snprintf(id, sizeof(id), "%" PRId64, m->id);
+                log_fields(LOG_WARNING, (const char *const[]){ "MODEM_ID", id, NULL },
+                           "modem %s has no credit (%s): no parts for it for %d min or until "
+                           "tomorrow",
+                           id, text_or(r, "+CMS 21"), BANK_NO_CREDIT_HOLD_S / 60);
+        }
+        m->no_credit_ms = now->mono_ms + BANK_NO_CREDIT_HOLD_S * 1000ull;
+        m->no_credit_wall = now->wall + BANK_NO_CREDIT_HOLD_S;
+        m->no_credit_day = now->day;
+        snprintf(why, sizeof(why), "no credit on modem %" PRId64 ": %s", m->id,
+                 text_or(r, "+CMS 21"));
+        return store_part_retry(b->store, f->part_id, now->wall, why, now->wall);
 }
 
 static int on_permanent(struct bank *b, const struct bank_flight *f, const struct bank_result *r,
@@ -141,6 +172,8 @@ int bank_finish(struct bank *b, struct bank_modem *m, const struct bank_result *
         case BANK_OUTCOME_UNKNOWN:
                 bank_modem_error(b, m, now->mono_ms);
                 return on_unknown(b, &f, r, now);
+        case BANK_OUTCOME_NO_CREDIT:
+                return on_no_credit(b, m, &f, r, now);
         }
         return -EINVAL;
 }
@@ -148,9 +181,7 @@ int bank_finish(struct bank *b, struct bank_modem *m, const struct bank_result *
 int bank_send_done(struct bank *b, uint64_t cookie, const struct bank_result *r,
                    const struct bank_time *now)
 {
-        int ret, kicked;
-
-        if (!b || !r || !now || (unsigned)r->outcome > BANK_OUTCOME_UNKNOWN)
+        if (!b || !r || !now || (unsigned)r->outcome > BANK_OUTCOME_NO_CREDIT)
                 return -EINVAL;
         b->last = *now;
         for (unsigned i = 0; i < b->n_modems; i++) {
@@ -158,9 +189,8 @@ int bank_send_done(struct bank *b, uint64_t cookie, const struct bank_result *r,
 
                 if (!m->busy || m->flight.cookie != cookie)
                         continue;
-                ret = bank_finish(b, m, r, now);
-                kicked = bank_kick(b, now);
-                return ret < 0 ? ret : kicked < 0 ? kicked : 0;
+                int ret = bank_step(b, m, r, now);
+                return ret < 0 ? ret : 0;
         }
         return -ENOENT;
 }
@@ -174,6 +204,7 @@ int bank_send_result(struct bank *b, uint64_t cookie, const struct at_modem_send
                 [AT_SEND_TEMPORARY] = BANK_OUTCOME_TEMPORARY,
                 [AT_SEND_MODEM_FAULT] = BANK_OUTCOME_MODEM_FAULT,
                 [AT_SEND_UNKNOWN] = BANK_OUTCOME_UNKNOWN,
+                [AT_SEND_NO_CREDIT] = BANK_OUTCOME_NO_CREDIT,
         };
 
         if (!r || (unsigned)r->outcome >= sizeof(map) / sizeof(map[0]))

@@ -129,31 +129,37 @@ static uint64_t spacing_ms(const struct bank_modem *m)
         return m->rate ? (60000 + m->rate - 1) / m->rate : 0;
 }
 
-/* Ready, idle, under its daily limit: may take a part now or once the rate allows. */
-static bool modem_usable(const struct bank_modem *m, uint32_t day)
+/* Ready, with credit, under its daily limit: may send, busy or not. */
+static bool modem_able(const struct bank_modem *m, const struct bank_time *now)
 {
-        return m->ready && !m->busy &&
-               (m->daily_limit == 0 || bank_modem_sent_on(m, day) < m->daily_limit);
+        return m->ready && bank_modem_has_credit(m, now) &&
+               (m->daily_limit == 0 || bank_modem_sent_on(m, now->day) < m->daily_limit);
+}
+
+/* Able and idle: may take a part now or once the rate allows. */
+static bool modem_usable(const struct bank_modem *m, const struct bank_time *now)
+{
+        return modem_able(m, now) && !m->busy;
 }
 
 static bool modem_free(const struct bank_modem *m, const struct bank_time *now)
 {
-        return modem_usable(m, now->day) &&
+        return modem_usable(m, now) &&
                (!m->started || now->mono_ms >= m->last_start_ms + spacing_ms(m));
 }
 
 /* The modem a due part must wait for, or NULL: the one sending the message's other parts
  * (follow), or for a multipart part tried before, the modem that tried it (one SIM per
- * message: the phone joins parts by sender). A modem gone, not ready or out of today's
- * quota holds nothing. */
-static struct bank_modem *reserved_for(struct bank *b, const struct bank_due *d, uint32_t day)
+ * message: the phone joins parts by sender). A modem gone, not ready, without credit or out
+ * of today's quota holds nothing. */
+static struct bank_modem *reserved_for(struct bank *b, const struct bank_due *d,
+                                       const struct bank_time *now)
 {
         struct bank_modem *m;
 
         for (unsigned i = 0; i < b->n_modems; i++) {
                 m = &b->modems[i];
-                if (m->follow_msg == d->message_id && m->ready &&
-                    (m->daily_limit == 0 || bank_modem_sent_on(m, day) < m->daily_limit))
+                if (m->follow_msg == d->message_id && modem_able(m, now))
                         return m;
         }
         if (d->part_count > 1 && d->last_modem) {
@@ -162,8 +168,7 @@ static struct bank_modem *reserved_for(struct bank *b, const struct bank_due *d,
                 if (t && t->avoid_modem == d->last_modem)
                         return NULL; /* it faulted there: anywhere else */
                 m = modem_by_id(b, d->last_modem);
-                if (m && m->ready &&
-                    (m->daily_limit == 0 || bank_modem_sent_on(m, day) < m->daily_limit))
+                if (m && modem_able(m, now))
                         return m;
         }
         return NULL;
@@ -231,13 +236,16 @@ static int dispatch(struct bank *b, struct bank_modem *m, struct bank_due *d,
  * modem that is gone cannot be joined with parts from another SIM (docs/bank.md). */
 static int resend_whole(struct bank *b, struct bank_due *d, const struct bank_time *now)
 {
+        const struct bank_modem *m = modem_by_id(b, d->pinned_modem);
         char why[STORE_ERROR_TEXT_MAX];
         int64_t id = 0;
         int r;
 
         snprintf(why, sizeof(why),
-                 "resent whole: modem %lld that sent its first parts was away for %d s",
-                 (long long)d->pinned_modem, BANK_PIN_WAIT_S);
+                 "resent whole: modem %lld that sent its first parts was %s for %d s",
+                 (long long)d->pinned_modem,
+                 m && m->ready && !bank_modem_has_credit(m, now) ? "without credit" : "away",
+                 BANK_PIN_WAIT_S);
         r = store_message_resend(b->store, d->message_id, why, now->wall, &id);
         for (unsigned i = 0; i < b->n_due; i++)
                 if (b->due[i].message_id == d->message_id)
@@ -260,8 +268,7 @@ static int pinned_part(struct bank *b, struct bank_due *d, const struct bank_tim
 {
         struct bank_modem *m = modem_by_id(b, d->pinned_modem);
 
-        if (m && m->ready &&
-            (m->daily_limit == 0 || bank_modem_sent_on(m, now->day) < m->daily_limit)) {
+        if (m && modem_able(m, now)) {
                 if (!modem_free(m, now) || (m->follow_msg && m->follow_msg != d->message_id))
                         return 0;
                 int r = dispatch(b, m, d, now);
@@ -272,11 +279,11 @@ static int pinned_part(struct bank *b, struct bank_due *d, const struct bank_tim
         return resend_whole(b, d, now);
 }
 
-/* Commits "sending", then hands the part to the modem. */
+/* Marks the part "sending" in the open batch; bank_step() hands it to the modem after the
+ * commit. */
 static int dispatch(struct bank *b, struct bank_modem *m, struct bank_due *d,
                     const struct bank_time *now)
 {
-        bool more;
         int r;
 
         d->taken = true;
@@ -285,7 +292,7 @@ static int dispatch(struct bank *b, struct bank_modem *m, struct bank_due *d,
                 return 0; /* changed under us (another process): not ours any more */
         if (r < 0)
                 return r;
-        more = d->seq < d->part_count && find_due(b, d->message_id, d->seq + 1);
+        m->pending_more = d->seq < d->part_count && find_due(b, d->message_id, d->seq + 1);
         m->busy = true;
         m->flight = (struct bank_flight){
                 .cookie = ++b->next_cookie,
@@ -300,21 +307,9 @@ static int dispatch(struct bank *b, struct bank_modem *m, struct bank_due *d,
         m->last_used = ++b->dispatches;
         m->follow_msg = d->seq < d->part_count ? d->message_id : 0;
         m->follow_seq = d->seq + 1;
-        r = m->ops->send(m->ctx, d->pdu, d->tpdu_len, more, m->flight.cookie);
-        if (r < 0) {
-                char why[STORE_ERROR_TEXT_MAX];
-
-                /* Nothing reached the modem: a fault before the PDU, and the modem sits out
-                 * until the daemon says it is ready again. */
-                m->ready = false;
-                snprintf(why, sizeof(why), "modem refused the send (%s)", strerror(-r));
-                return bank_finish(b, m,
-                                   &(struct bank_result){ .outcome = BANK_OUTCOME_MODEM_FAULT,
-                                                          .cms = -1,
-                                                          .text = why },
-                                   now);
-        }
-        b->handed++;
+        m->pending = true;
+        m->pending_tpdu_len = d->tpdu_len;
+        memcpy(m->pending_pdu, d->pdu, strlen(d->pdu) + 1);
         return 0;
 }
 
@@ -422,7 +417,7 @@ static int kick_round(struct bank *b, const struct bank_time *now)
                         moved += r;
                         continue;
                 }
-                m = reserved_for(b, d, now->day);
+                m = reserved_for(b, d, now);
                 if (m) {
                         if (!modem_free(m, now) ||
                             (m->follow_msg && m->follow_msg != d->message_id))
@@ -449,15 +444,10 @@ static bool any_free(const struct bank *b, const struct bank_time *now)
         return false;
 }
 
-int bank_kick(struct bank *b, const struct bank_time *now)
+static int kick_rounds(struct bank *b, const struct bank_time *now)
 {
         int r;
 
-        if (!b || !now)
-                return -EINVAL;
-        b->last = *now;
-        b->handed = 0;
-        bank_retry_prune(b, now->mono_ms);
         while (any_free(b, now)) {
                 bool fresh = !due_usable(b, now);
 
@@ -475,7 +465,100 @@ int bank_kick(struct bank *b, const struct bank_time *now)
                 if (r == 0)
                         break;
         }
-        return (int)b->handed;
+        return 0;
+}
+
+/* The batch did not commit: the parts marked in it are as they were (queued, retry). */
+static void undo_pending(struct bank *b)
+{
+        for (unsigned i = 0; i < b->n_modems; i++) {
+                struct bank_modem *m = &b->modems[i];
+
+                if (!m->pending)
+                        continue;
+                m->pending = false;
+                m->busy = false;
+                m->flight = (struct bank_flight){ 0 };
+                m->follow_msg = 0; /* the store's pin (pinned_modem) still holds the message */
+        }
+        b->due_valid = false;
+}
+
+/* Hands the committed parts to their modems. Returns how many modems refused theirs (each
+ * then recorded as a modem fault), or a negative errno from recording one. */
+static int send_pending(struct bank *b, const struct bank_time *now)
+{
+        int refused = 0, err = 0;
+
+        for (unsigned i = 0; i < b->n_modems; i++) {
+                struct bank_modem *m = &b->modems[i];
+                char why[STORE_ERROR_TEXT_MAX];
+
+                if (!m->pending)
+                        continue;
+                m->pending = false;
+                int r = m->ops->send(m->ctx, m->pending_pdu, m->pending_tpdu_len, m->pending_more,
+                                     m->flight.cookie);
+                if (r == 0) {
+                        b->handed++;
+                        continue;
+                }
+                /* Nothing reached the modem: a fault before the PDU, and the modem sits out
+                 * until the daemon says it is ready again. */
+                m->ready = false;
+                snprintf(why, sizeof(why), "modem refused the send (%s)", strerror(-r));
+                r = bank_finish(b, m,
+                                &(struct bank_result){ .outcome = BANK_OUTCOME_MODEM_FAULT,
+                                                       .cms = -1,
+                                                       .text = why },
+                                now);
+                if (r < 0 && err == 0)
+                        err = r;
+                refused++;
+        }
+        return err < 0 ? err : refused;
+}
+
+int bank_step(struct bank *b, struct bank_modem *done, const struct bank_result *res,
+              const struct bank_time *now)
+{
+        int fin = 0, kick = 0;
+
+        b->last = *now;
+        b->handed = 0;
+        bank_retry_prune(b, now->mono_ms);
+        /* A modem that refuses its part is taken as not ready, so this ends within
+         * BANK_MODEMS_MAX + 1 rounds. */
+        for (unsigned round = 0; round <= BANK_MODEMS_MAX; round++) {
+                /* One commit for the result and every "sending" of the kick: each fsync
+                 * costs more than the rest of a send (docs/bank.md, "Commits"). Without a
+                 * batch (the store is busy) each call commits on its own, as durable. */
+                bool batch = store_batch_begin(b->store) == 0;
+                int r;
+
+                if (done) {
+                        fin = bank_finish(b, done, res, now);
+                        done = NULL;
+                }
+                kick = kick_rounds(b, now);
+                if (batch && (r = store_batch_commit(b->store)) < 0) {
+                        undo_pending(b);
+                        return fin < 0 ? fin : r;
+                }
+                r = send_pending(b, now);
+                if (r < 0 && kick == 0)
+                        kick = r;
+                if (r <= 0 || kick < 0)
+                        break;
+        }
+        return fin < 0 ? fin : kick < 0 ? kick : (int)b->handed;
+}
+
+int bank_kick(struct bank *b, const struct bank_time *now)
+{
+        if (!b || !now)
+                return -EINVAL;
+        return bank_step(b, NULL, NULL, now);
 }
 
 uint64_t bank_next_deadline(const struct bank *b)
@@ -486,7 +569,7 @@ uint64_t bank_next_deadline(const struct bank *b)
                 const struct bank_modem *m = &b->modems[i];
 
                 /* Only a modem the rate alone holds back frees work by time. */
-                if (modem_usable(m, b->last.day) && m->started && m->rate &&
+                if (modem_usable(m, &b->last) && m->started && m->rate &&
                     m->last_start_ms + spacing_ms(m) > b->last.mono_ms &&
                     m->last_start_ms + spacing_ms(m) < next)
                         next = m->last_start_ms + spacing_ms(m);
@@ -494,6 +577,13 @@ uint64_t bank_next_deadline(const struct bank *b)
         for (unsigned i = 0; i < BANK_RETRIES_MAX; i++)
                 if (b->retry_ms[i] != 0 && b->retry_ms[i] < next)
                         next = b->retry_ms[i];
+        /* A SIM held for want of credit may take parts again (the day's change is seen by
+         * the daemon's periodic kick). */
+        for (unsigned i = 0; i < b->n_modems; i++) {
+                const struct bank_modem *m = &b->modems[i];
+                if (m->no_credit_ms > b->last.mono_ms && m->no_credit_ms < next)
+                        next = m->no_credit_ms;
+        }
         /* A part waiting for its message's modem: the whole message is resent at the end of
          * the wait even if nothing else wakes the daemon. */
         for (unsigned i = 0; i < b->n_due; i++) {
@@ -524,6 +614,7 @@ int bank_modem_info(const struct bank *b, void *modem_ctx, const struct bank_tim
                 .daily_limit = m->daily_limit,
                 .send_rate = m->rate,
                 .recent_errors = bank_modem_recent_errors(m, now->mono_ms),
+                .no_credit_until = bank_modem_has_credit(m, now) ? 0 : m->no_credit_wall,
         };
         return 0;
 }

@@ -39,6 +39,9 @@ struct at_modem_send_result; /* at/modem.h */
 /* How long the rest of a multi-part message waits for the modem that sent its first parts
  * (gone, restarting, not ready) before the whole message is sent again from another one. */
 #define BANK_PIN_WAIT_S 600
+/* A SIM that answered "no credit" (+CMS 21) is given no parts for this long, or until the
+ * local day changes (carriers renew daily plans at midnight), whichever comes first. */
+#define BANK_NO_CREDIT_HOLD_S 3600
 
 struct bank_time {
         uint64_t mono_ms; /* CLOCK_MONOTONIC in ms: rate limits, bank_next_deadline() */
@@ -70,6 +73,7 @@ enum bank_outcome {
         BANK_OUTCOME_MODEM_FAULT, /* the modem failed before the PDU was written */
         BANK_OUTCOME_UNKNOWN,     /* the PDU was written, then no clear answer (reset,
                                    * time-out, bare OK): maybe sent */
+        BANK_OUTCOME_NO_CREDIT,   /* the SIM may not send (no credit): any other modem may */
 };
 
 struct bank_result {
@@ -128,7 +132,9 @@ struct bank_modem_info {
         int64_t modem_id;
         bool ready, busy;
         unsigned sent_today, daily_limit, send_rate;
-        unsigned recent_errors; /* within BANK_ERROR_WINDOW_MS */
+        unsigned recent_errors;  /* within BANK_ERROR_WINDOW_MS */
+        int64_t no_credit_until; /* Unix seconds: no parts for it before (or the next day); 0:
+                                  * it has credit, as far as the bank knows */
 };
 int bank_modem_info(const struct bank *b, void *modem_ctx, const struct bank_time *now,
                     struct bank_modem_info *ret);

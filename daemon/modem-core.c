@@ -211,8 +211,12 @@ static void on_state(struct at_modem *m, enum at_modem_state from, enum at_modem
         if (to == AT_MODEM_READY)
                 modem_join_bank(md);
         modem_bank_sync(md);
-        if (md->store_id > 0 && store_modem_set_state(md->host.store, md->store_id,
-                                                      at_modem_state_name(to), md->health) < 0)
+        /* Not the routine ready <-> sending of every part: two commits (fsyncs) per part
+         * held every modem's next send back (issue 4, busy share); the store keeps "ready"
+         * and the status snapshot shows the live state. */
+        if (!routine && md->store_id > 0 &&
+            store_modem_set_state(md->host.store, md->store_id, at_modem_state_name(to),
+                                  md->health) < 0)
                 log_modem(LOG_WARNING, md->name, "store: %s", store_errmsg(md->host.store));
         if (md->host.changed && !routine)
                 md->host.changed(md, md->host.userdata);

@@ -47,6 +47,7 @@ struct modem {
         bool held;         /* a send just faulted: no sends for MODEM_FAULT_HOLD_MS */
         bool rejoin;       /* the configuration changed: re-enter the bank with new limits */
         char health[128];
+        char credit_text[160]; /* modem_health() while the bank holds the SIM for no credit */
 
         struct sms_pdu pdu; /* scratch for decoding (too big for the stack of a callback) */
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "at/quirks.h"
@@ -65,8 +66,25 @@ const struct at_modem *modem_core(const struct modem *md)
 {
         return md->core;
 }
-const char *modem_health(const struct modem *md)
+const char *modem_health(struct modem *md)
 {
+        struct bank_modem_info bi;
+        struct bank_time bt;
+
+        if (md->in_bank && md->host.bank) {
+                bank_time_now(&bt);
+                if (bank_modem_info(md->host.bank, md, &bt, &bi) == 0 && bi.no_credit_until) {
+                        struct tm tm;
+                        time_t t = (time_t)bi.no_credit_until;
+                        localtime_r(&t, &tm);
+                        snprintf(md->credit_text, sizeof(md->credit_text),
+                                 "no credit: the network refuses this SIM's messages (+CMS 21); "
+                                 "top it up. Other modems send meanwhile; tried again at "
+                                 "%02d:%02d or tomorrow",
+                                 tm.tm_hour, tm.tm_min);
+                        return md->credit_text;
+                }
+        }
         return md->health;
 }
 

@@ -113,5 +113,6 @@ enum modem_life modem_life(const struct modem *md);
 const struct at_modem *modem_core(const struct modem *md);
 /* "unplugged", "rejected", "closed" or the core's state name. */
 const char *modem_state_word(const struct modem *md);
-/* Plain words for the health column: the last error or why it failed, "" if fine. */
-const char *modem_health(const struct modem *md);
+/* Plain words for the health column: the last error or why it failed, that the SIM has no
+ * credit (the bank holds it: docs/bank.md), or "" if fine. Valid until the next call. */
+const char *modem_health(struct modem *md);

@@ -11,6 +11,9 @@ enum store_stmt_id {
         STMT_BEGIN,
         STMT_COMMIT,
         STMT_ROLLBACK,
+        STMT_SAVEPOINT, /* store_batch_begin(): each call's own part of the batch */
+        STMT_RELEASE,
+        STMT_ROLLBACK_TO,
         STMT_MSG_INSERT,
         STMT_CONCAT_REF_NEXT,
         STMT_MSG_RESEND_FAIL,
@@ -63,6 +66,7 @@ struct store {
         sqlite3 *db;
         sqlite3_stmt *stmt[STMT_COUNT];
         unsigned settled;
+        bool batch; /* store_batch_begin(): store_tx_* are savepoints inside one transaction */
         bool clock_untrusted; /* store_set_clock_trusted(false) */
         char *kept;           /* what getters hand out as borrowed text, until the next getter */
         char errmsg[STORE_ERRMSG_MAX];

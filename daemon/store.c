@@ -110,15 +110,25 @@ int store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
 int store_tx_begin(struct store *s, const char *what)
 {
         sqlite3_stmt *st;
-        int r = store_stmt(s, STMT_BEGIN, "BEGIN IMMEDIATE", &st);
+        int r;
 
+        if (s->batch) {
+                /* SQLite ends the whole transaction itself on some errors (SQLITE_FULL):
+                 * a savepoint then would open a new, deferred one outside the batch. */
+                if (sqlite3_get_autocommit(s->db))
+                        return store_fail(s, -EIO, "%s: the batch was rolled back", what);
+                r = store_stmt(s, STMT_SAVEPOINT, "SAVEPOINT one", &st);
+        } else {
+                r = store_stmt(s, STMT_BEGIN, "BEGIN IMMEDIATE", &st);
+        }
         return r < 0 ? r : store_step_done(s, st, what);
 }
 
 int store_tx_commit(struct store *s, const char *what)
 {
         sqlite3_stmt *st;
-        int r = store_stmt(s, STMT_COMMIT, "COMMIT", &st);
+        int r = s->batch ? store_stmt(s, STMT_RELEASE, "RELEASE one", &st)
+                         : store_stmt(s, STMT_COMMIT, "COMMIT", &st);
 
         if (r == 0)
                 r = store_step_done(s, st, what);
@@ -133,12 +143,52 @@ void store_tx_rollback(struct store *s)
 
         if (sqlite3_get_autocommit(s->db))
                 return;
+        if (s->batch) {
+                /* This call's changes only; the savepoint is then released (empty). */
+                if (store_stmt(s, STMT_ROLLBACK_TO, "ROLLBACK TO one", &st) == 0) {
+                        sqlite3_step(st); // NOLINT(clang-analyzer-core.CallAndMessage): as below
+                        sqlite3_reset(st);
+                }
+                if (store_stmt(s, STMT_RELEASE, "RELEASE one", &st) == 0) {
+                        sqlite3_step(st); // NOLINT(clang-analyzer-core.CallAndMessage): as below
+                        sqlite3_reset(st);
+                }
+                return;
+        }
         if (store_stmt(s, STMT_ROLLBACK, "ROLLBACK", &st) == 0) {
                 /* store_stmt() sets st whenever it returns 0; the analyzer stops following
                  * calls five deep (migrate, commit, rollback, store_stmt, store_sqlfail). */
                 sqlite3_step(st); // NOLINT(clang-analyzer-core.CallAndMessage): see above
                 sqlite3_reset(st);
         }
+}
+
+int store_batch_begin(struct store *s)
+{
+        if (s->batch)
+                return store_fail(s, -EBUSY, "begin batch: a batch is already open");
+        int r = store_tx_begin(s, "begin batch");
+        if (r == 0)
+                s->batch = true;
+        return r;
+}
+
+int store_batch_commit(struct store *s)
+{
+        if (!s->batch)
+                return store_fail(s, -EINVAL, "commit batch: no batch is open");
+        s->batch = false;
+        if (sqlite3_get_autocommit(s->db)) /* SQLite rolled it back after an error */
+                return store_fail(s, -EIO, "commit batch: the batch was rolled back");
+        return store_tx_commit(s, "commit batch");
+}
+
+void store_batch_rollback(struct store *s)
+{
+        if (!s->batch)
+                return;
+        s->batch = false;
+        store_tx_rollback(s);
 }
 
 int store_bind_text_or_null(sqlite3_stmt *st, int i, const char *v)

@@ -82,6 +82,15 @@ int store_open(const char *path, const struct store_options *opts, struct store 
                char *errmsg);
 struct store *store_close(struct store *s);
 
+/* Groups the calls that follow into one transaction with one commit (one fsync) at
+ * store_batch_commit(): the bank records a send's outcome and marks the next parts "sending"
+ * together. Each call inside still goes or stays whole (a savepoint); nothing is durable
+ * before store_batch_commit() returns 0. Not nested: -EBUSY when a batch is open. A failed
+ * commit or store_batch_rollback() undoes every call of the batch. */
+int store_batch_begin(struct store *s);
+int store_batch_commit(struct store *s);
+void store_batch_rollback(struct store *s);
+
 /* The last error's description ("queue message: database or disk is full"); "" if none. */
 const char *store_errmsg(const struct store *s);
 /* The database's schema version (PRAGMA user_version). */
@@ -310,6 +319,7 @@ struct store_event {
  * sms.failed, docs/upload.md "Message events") say the clock was trustworthy; true until
  * told otherwise, as the rules runner's. */
 void store_set_clock_trusted(struct store *s, bool trusted);
+bool store_clock_trusted(const struct store *s);
 
 /* Appends an event; *ret_seq (may be NULL) gets its sequence number (1, 2, 3 ...). */
 int store_event_append(struct store *s, const struct store_event *ev, int64_t *ret_seq);

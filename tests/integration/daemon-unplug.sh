@@ -7,7 +7,9 @@
 N=${PUENTE_MESSAGES:-80}
 
 phones=(+525512345611 +525512345612 +525512345613)
-sim_args=(-m "m1=$T/m1" -m "m2=$T/m2" -l 40)
+# 150 ms a send: the queue lasts seconds, so the unplug lands in the middle of it (at 40 ms
+# the whole queue could go out before the test saw 12 parts and unplugged m1).
+sim_args=(-m "m1=$T/m1" -m "m2=$T/m2" -l 150)
 for p in "${phones[@]}"; do sim_args+=(-p "$p"); done
 sim_start "${sim_args[@]}"
 write_conf "

@@ -47,6 +47,7 @@ struct fixture {
         char dir[64];
         char path[96];
         struct store *s;
+        struct store *reader; /* a second connection: sees committed rows only */
         struct config *c;
         struct bank *b;
         struct bank_time now;
@@ -63,7 +64,8 @@ static int sending_part_of(const struct store_part *p, void *userdata)
 }
 
 /* The exactly-once order: when the modem is handed a part, the store already says
- * "sending" with this modem (each transition is its own committed transaction). */
+ * "sending" with this modem, committed: read through another connection, which sees no
+ * transaction still open (the bank groups a result and the next "sending" in one commit). */
 static int fake_send(void *ctx, const char *pdu_hex, size_t tpdu_len, bool more, uint64_t cookie)
 {
         struct fake_modem *fm = ctx;
@@ -77,7 +79,7 @@ static int fake_send(void *ctx, const char *pdu_hex, size_t tpdu_len, bool more,
                 .modem_id = fm->id, .tpdu_len = tpdu_len, .more = more, .cookie = cookie
         };
         snprintf(rec->pdu, sizeof(rec->pdu), "%s", pdu_hex);
-        assert_true(store_outbox_list(fm->f->s, 1000, sending_part_of, rec) >= 0);
+        assert_true(store_outbox_list(fm->f->reader, 1000, sending_part_of, rec) >= 0);
         assert_true(rec->part_id > 0);
         return 0;
 }
@@ -94,7 +96,9 @@ static int setup(void **state)
         if (!mkdtemp(f->dir))
                 return -1;
         snprintf(f->path, sizeof(f->path), "%s/puente.db", f->dir);
-        if (store_open(f->path, NULL, &f->s, err) < 0)
+        if (store_open(f->path, NULL, &f->s, err) < 0 ||
+            store_open(f->path, &(struct store_options){ .leave_sending = true }, &f->reader, err) <
+                    0)
                 return -1;
         f->c = calloc(1, sizeof(*f->c));
         config_defaults(f->c);
@@ -120,6 +124,7 @@ static int teardown(void **state)
         char p[128];
 
         bank_free(f->b);
+        store_close(f->reader);
         store_close(f->s);
         free(f->c);
         for (size_t i = 0; i < 3; i++) {
@@ -742,6 +747,135 @@ static void test_multipart_resent_whole(void **state)
         assert_int_equal(total_sends(f), 2);
 }
 
+/* +CMS ERROR: 21 from the modem core (an empty prepaid SIM), as bank_send_result() gets it. */
+static void no_credit(struct fixture *f, unsigned i)
+{
+        struct at_modem_send_result r = {
+                .cookie = last(f, i)->cookie,
+                .outcome = AT_SEND_NO_CREDIT,
+                .mr = -1,
+                .cms = 21,
+                .text = "short message transfer rejected (+CMS 21)",
+        };
+        assert_int_equal(bank_send_result(f->b, r.cookie, &r, &f->now), 0);
+}
+
+static bool has_no_credit(struct fixture *f, unsigned i)
+{
+        struct bank_modem_info bi;
+        assert_int_equal(bank_modem_info(f->b, &f->m[i], &f->now, &bi), 0);
+        return bi.no_credit_until != 0;
+}
+
+/* No credit on one SIM: the part goes out at once through another modem, the first takes
+ * nothing for BANK_NO_CREDIT_HOLD_S, then it is tried again. */
+static void test_no_credit_elsewhere(void **state)
+{
+        struct fixture *f = *state;
+
+        add(f, 0, 0, 0);
+        queue(f, "hola", 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        add(f, 1, 0, 0);
+        no_credit(f, 0);
+        assert_true(has_no_credit(f, 0));
+        assert_false(has_no_credit(f, 1));
+        assert_int_equal(f->m[1].n, 1);
+        assert_int_equal(part(f, last(f, 1)->part_id).state, STORE_PART_SENDING);
+        assert_int_equal(part(f, last(f, 1)->part_id).part_id, last(f, 0)->part_id);
+        /* While modem 1 is busy, modem 0 takes nothing. */
+        queue(f, "dos", 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 0);
+        assert_int_equal(f->m[0].n, 1);
+        answer(f, last(f, 1)->cookie, BANK_OUTCOME_SENT, NULL);
+        assert_int_equal(f->m[1].n, 2);
+        answer(f, last(f, 1)->cookie, BANK_OUTCOME_SENT, NULL);
+        /* The hold ends: the bank wakes the daemon for it, and modem 0 sends again. */
+        assert_true(bank_next_deadline(f->b) <= f->now.mono_ms + BANK_NO_CREDIT_HOLD_S * 1000ull);
+        advance(f, BANK_NO_CREDIT_HOLD_S * 1000ull);
+        assert_false(has_no_credit(f, 0));
+        queue(f, "tres", 0);
+        queue(f, "cuatro", 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 2);
+        assert_int_equal(f->m[0].n, 2);
+}
+
+/* Every modem without credit: the message waits (not failed, however many tries), and goes
+ * once a SIM has credit again: the next local day (carriers reset plans daily). */
+static void test_no_credit_everywhere_waits(void **state)
+{
+        struct fixture *f = *state;
+        int64_t part_id;
+
+        f->c->retry.attempts = 1; /* no-credit refusals are not the message's attempts */
+        add(f, 0, 0, 0);
+        add(f, 1, 0, 0);
+        queue(f, "hola", 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        unsigned a = f->m[0].n ? 0 : 1;
+        part_id = last(f, a)->part_id;
+        no_credit(f, a);
+        assert_int_equal(f->m[1 - a].n, 1);
+        no_credit(f, 1 - a);
+        assert_int_equal(part(f, part_id).state, STORE_PART_RETRY);
+        advance(f, 60000);
+        assert_int_equal(bank_kick(f->b, &f->now), 0);
+        assert_int_equal(total_sends(f), 2);
+        f->now.day = DAY0 + 1;
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        assert_int_equal(total_sends(f), 3);
+        unsigned b = f->m[0].n == 2 ? 0 : 1;
+        assert_int_equal(last(f, b)->part_id, part_id);
+        answer(f, last(f, b)->cookie, BANK_OUTCOME_SENT, NULL);
+        assert_int_equal(part(f, part_id).state, STORE_PART_SENT);
+}
+
+/* A multipart message refused at its first part has nothing out yet: it moves whole to
+ * another modem, all its parts from there. */
+static void test_no_credit_multipart_not_started(void **state)
+{
+        struct fixture *f = *state;
+        int64_t multi;
+
+        add(f, 0, 0, 0);
+        multi = queue(f, LONG_TEXT, 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        assert_true(last(f, 0)->more);
+        add(f, 1, 0, 0);
+        no_credit(f, 0);
+        assert_int_equal(f->m[1].n, 1);
+        assert_int_equal(part(f, last(f, 1)->part_id).message_id, multi);
+        assert_int_equal(part(f, last(f, 1)->part_id).seq, 1);
+        answer(f, last(f, 1)->cookie, BANK_OUTCOME_SENT, NULL);
+        assert_int_equal(f->m[1].n, 2);
+        assert_int_equal(part(f, last(f, 1)->part_id).seq, 2);
+        answer(f, last(f, 1)->cookie, BANK_OUTCOME_SENT, NULL);
+        assert_int_equal(f->m[0].n, 1);
+}
+
+/* A message with a part already out from the modem that ran dry stays pinned to it, and
+ * after BANK_PIN_WAIT_S goes again whole from another modem under a new reference. */
+static void test_no_credit_multipart_pinned(void **state)
+{
+        struct fixture *f = *state;
+        int64_t multi = half_sent(f);
+
+        add(f, 0, 0, 0);
+        add(f, 1, 0, 0);
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        assert_int_equal(f->m[0].n, 1);
+        assert_int_equal(part(f, last(f, 0)->part_id).seq, 2);
+        int64_t part2 = last(f, 0)->part_id;
+        no_credit(f, 0);
+        assert_int_equal(f->m[1].n, 0); /* never part 2 alone from another SIM */
+        assert_int_equal(part(f, part2).state, STORE_PART_RETRY);
+        advance(f, BANK_PIN_WAIT_S * 1000ull);
+        assert_int_equal(bank_kick(f->b, &f->now), 1);
+        assert_int_equal(part(f, part2).state, STORE_PART_FAILED);
+        assert_true(part(f, last(f, 1)->part_id).message_id > multi);
+        assert_int_equal(part(f, last(f, 1)->part_id).seq, 1);
+}
+
 static void test_bad_arguments(void **state)
 {
         struct fixture *f = *state;
@@ -783,6 +917,10 @@ int main(void)
                 T(test_encode_at_send_time),
                 T(test_at_modem_result),
                 T(test_due_list_refresh),
+                T(test_no_credit_elsewhere),
+                T(test_no_credit_everywhere_waits),
+                T(test_no_credit_multipart_not_started),
+                T(test_no_credit_multipart_pinned),
                 T(test_bad_arguments),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,8 +42,9 @@ static void test_send_outcomes(void **state)
                 { "> ", "OK", AT_SEND_TEMPORARY, -1, -1,
                   "modem answered OK without a message reference: not sent" },
                 { "> ", "+CMS ERROR: 1", AT_SEND_PERMANENT, -1, 1, "unassigned number (+CMS 1)" },
-                { "> ", "+CMS ERROR: 21", AT_SEND_PERMANENT, -1, 21,
-                  "short message transfer rejected (+CMS 21)" },
+                /* an empty prepaid SIM: another SIM may send it (issue 4) */
+                { "> ", "+CMS ERROR: 21", AT_SEND_NO_CREDIT, -1, 21,
+                  "short message transfer rejected: no credit? (+CMS 21)" },
                 { "> ", "+CMS ERROR: 304", AT_SEND_PERMANENT, -1, 304, "invalid PDU (+CMS 304)" },
                 { "> ", "+CMS ERROR: 38", AT_SEND_TEMPORARY, -1, 38,
                   "network out of order (+CMS 38)" },
@@ -96,7 +97,7 @@ static void test_cms_table(void **state)
         } cases[] = {
                 { 1, AT_SEND_PERMANENT },     { 8, AT_SEND_PERMANENT },
                 { 10, AT_SEND_PERMANENT },    { 17, AT_SEND_TEMPORARY },
-                { 21, AT_SEND_PERMANENT },    { 27, AT_SEND_TEMPORARY },
+                { 21, AT_SEND_NO_CREDIT },    { 27, AT_SEND_TEMPORARY },
                 { 28, AT_SEND_PERMANENT },    { 29, AT_SEND_PERMANENT },
                 { 38, AT_SEND_TEMPORARY },    { 41, AT_SEND_TEMPORARY },
                 { 42, AT_SEND_TEMPORARY },    { 47, AT_SEND_TEMPORARY },
