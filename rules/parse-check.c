@@ -248,7 +248,9 @@ static void check_text(struct parse_ctx *x, struct rules_text *t, enum text_ctx 
 
                 parse_error_at(x, &l,
                                "bad placeholder; expected {name} with lower-case letters, "
-                               "digits and '_', or {{ and }} for braces");
+                               "digits and '_', {name|fallback} with a fallback of at most "
+                               "%d bytes and no braces, or {{ and }} for braces",
+                               RULES_TEMPLATE_FALLBACK_MAX);
                 return;
         }
         if (c.bad)

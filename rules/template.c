@@ -27,9 +27,10 @@ struct placeholder {
 typedef int (*piece_fn)(void *userdata, const char *lit, size_t lit_len,
                         const struct placeholder *ph, size_t offset);
 
-/* The fallback after "{name|": up to the closing brace; no brace inside, at most
- * RULES_TEMPLATE_FALLBACK_MAX bytes. Returns the index of the '}' or 0 when bad
- * (*ret_bad at the offending byte). */
+/* The fallback after "{name|": up to the closing brace; no '{' inside, at most
+ * RULES_TEMPLATE_FALLBACK_MAX bytes. Returns the index of the '}', or 0 when bad with
+ * *ret_bad at a stray '{' (else left alone: the placeholder's own '{' is to blame, for a
+ * fallback never closed or too long). */
 static size_t fallback_end(const char *tmpl, size_t start, size_t *ret_bad)
 {
         size_t i = start;
@@ -37,10 +38,10 @@ static size_t fallback_end(const char *tmpl, size_t start, size_t *ret_bad)
         while (tmpl[i] && tmpl[i] != '{' && tmpl[i] != '}' &&
                i - start <= RULES_TEMPLATE_FALLBACK_MAX)
                 i++;
-        if (tmpl[i] != '}' || i - start > RULES_TEMPLATE_FALLBACK_MAX) {
+        if (tmpl[i] == '{')
                 *ret_bad = i;
+        if (tmpl[i] != '}' || i - start > RULES_TEMPLATE_FALLBACK_MAX)
                 return 0;
-        }
         return i;
 }
 

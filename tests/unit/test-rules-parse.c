@@ -338,6 +338,10 @@ static const struct broken_case broken[] = {
           "the end of the file" },
         { "duplicate-key.conf",
           "broken/duplicate-key.conf:5:5: 'offset' given twice (first at line 3)" },
+        { "placeholder-fallback.conf",
+          "broken/placeholder-fallback.conf:5:40: bad placeholder; expected {name} with "
+          "lower-case letters, digits and '_', {name|fallback} with a fallback of at most 60 "
+          "bytes and no braces, or {{ and }} for braces" },
         { "repeat-missing-to.conf",
           "broken/repeat-missing-to.conf:1:1: repeating reminder 'semanal_bebe' needs every, "
           "from and to; missing to" },

@@ -170,8 +170,11 @@ static void test_walk(void **state)
         assert_string_equal(s.fallbacks[1], "");
         assert_int_equal(s.offsets[1], 13);
         assert_string_equal(s.fallbacks[2], "(none)");
-        assert_int_equal(rules_template_walk("{name|amiga", visit, &s, &off), -EBADMSG);
-        assert_int_equal(off, 11);
+        /* a fallback never closed: its placeholder's brace; a stray brace in it: that one */
+        assert_int_equal(rules_template_walk("Hola {name|amiga", visit, &s, &off), -EBADMSG);
+        assert_int_equal(off, 5);
+        assert_int_equal(rules_template_walk("Hola {name|a{b}", visit, &s, &off), -EBADMSG);
+        assert_int_equal(off, 12);
         /* the offset of a syntax error: where the placeholder went wrong */
         assert_int_equal(rules_template_walk("Hola {name", visit, &s, &off), -EBADMSG);
         assert_int_equal(off, 10);
