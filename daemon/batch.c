@@ -58,6 +58,9 @@ static const struct {
         { "sms.failed",
           { "message_id", "part", "parts", "modem_id", "attempts", "reason", "reminder", "rule_set",
             NULL } },
+        /* daemon/upload-heartbeat.c: the daily SMS to the central number, counts only */
+        { "upload.heartbeat",
+          { "message_id", "days", "backlog_events", "backlog_batches", "disk_near", NULL } },
         /* reserved names, written by nobody yet */
         { "sms.queued", { "message_id", "parts", "priority", NULL } },
         { "sms.undeliverable", { "message_id", "part", "modem_id", "status", NULL } },

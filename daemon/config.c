@@ -31,7 +31,8 @@ static cfg_opt_t upload_opts[] = {
         STR("auth"),         STR("token"),          STR("user"),           STR("password"),
         STR("client_cert"),  STR("client_key"),     STR("ca_file"),        STR("s3_region"),
         STR("batch_events"), STR("batch_interval"), STR("timeout"),        STR("backoff_max"),
-        STR("hours"),        STR("disk_budget_mb"), STR("heartbeat_days"), CFG_END(),
+        STR("hours"),        STR("disk_budget_mb"), STR("heartbeat_days"), STR("heartbeat_number"),
+        CFG_END(),
 };
 static cfg_opt_t clinic_opts[] = { LIST("staff"), STR("manager"), STR("summary"), CFG_END() };
 

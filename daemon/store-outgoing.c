@@ -240,6 +240,11 @@ void store_set_clock_trusted(struct store *s, bool trusted)
         s->clock_untrusted = !trusted;
 }
 
+bool store_clock_trusted(const struct store *s)
+{
+        return !s->clock_untrusted;
+}
+
 /* Runs one of the statements above for part_id inside the caller's transaction; arg4 is
  * bound to ?4 (NULL or a text for failed, a flag for delivered). */
 static int message_event(struct store *s, enum store_stmt_id id, const char *sql, int64_t part_id,

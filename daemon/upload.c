@@ -46,7 +46,7 @@ struct upload {
         char url[CONFIG_URL_MAX + 128];
         /* state */
         bool force_partial;
-        int64_t last_cut_check, last_ok, last_attempt, next_attempt, started;
+        int64_t last_cut_check, last_ok, last_attempt, next_attempt, started, heartbeat_check;
         unsigned failures;
         bool disk_full;
         char last_error[UPLOAD_ERROR_MAX];
@@ -468,12 +468,33 @@ static int cut_step(struct upload *u, int64_t now)
         return 0;
 }
 
+/* At most every UPLOAD_HEARTBEAT_CHECK_S: the status reads the state directory. */
+static void heartbeat_step(struct upload *u, int64_t now)
+{
+        struct upload_status st;
+        int64_t id = 0;
+
+        if (!u->cfg.heartbeat_number[0] || (u->heartbeat_check && now >= u->heartbeat_check &&
+                                            now < u->heartbeat_check + UPLOAD_HEARTBEAT_CHECK_S))
+                return;
+        u->heartbeat_check = now;
+        upload_status(u, &st);
+        int r = upload_heartbeat_step(u->store, &st, u->cfg.heartbeat_number, now, &id);
+        if (r < 0)
+                log_warning("upload: heartbeat SMS not queued: %s", strerror(-r));
+        else if (r > 0)
+                log_notice("upload: no upload for %u days: heartbeat SMS queued (message %" PRId64
+                           ")",
+                           st.days_since_ok, id);
+}
+
 static int on_work(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct upload *u = userdata;
         int64_t now = now_s();
         struct upload_position pos;
 
+        heartbeat_step(u, now);
         int r = cut_step(u, now);
         if (r == 1) {
                 schedule(u, 0); /* one batch per turn: messaging never waits for us */
@@ -756,6 +777,7 @@ void upload_config_from(const struct config *c, struct upload_config *ret)
         if (u->disk_budget_mb)
                 ret->disk_budget = (uint64_t)u->disk_budget_mb * 1024 * 1024;
         ret->heartbeat_days = u->heartbeat_days ? u->heartbeat_days : ret->heartbeat_days;
+        snprintf(ret->heartbeat_number, sizeof(ret->heartbeat_number), "%s", u->heartbeat_number);
         ret->hours_start = u->hours_start;
         ret->hours_end = u->hours_end;
 }

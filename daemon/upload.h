@@ -26,6 +26,11 @@
 #define UPLOAD_SETTING_CUT            "upload.cut"
 #define UPLOAD_SETTING_SENT           "upload.sent"
 #define UPLOAD_SETTING_LAST_OK        "upload.last_ok"
+#define UPLOAD_SETTING_HEARTBEAT      "upload.heartbeat" /* Unix time of the last one */
+#define UPLOAD_HEARTBEAT_EVENT        "upload.heartbeat"
+#define UPLOAD_HEARTBEAT_EVERY_S      86400    /* at most one heartbeat SMS a day */
+#define UPLOAD_HEARTBEAT_CHECK_S      600      /* how often the uploader looks whether one is due */
+#define UPLOAD_HEARTBEAT_PRIORITY     0        /* as a reminder: staff replies go first */
 #define UPLOAD_DIR                    "upload" /* under the state directory */
 #define UPLOAD_LOCK_FILE              "upload/.lock"
 #define UPLOAD_ERROR_MAX              256
@@ -67,6 +72,7 @@ struct upload_config {
         int hours_start, hours_end; /* minutes of the local day; equal = at any hour */
         uint64_t disk_budget;       /* bytes of batch files kept waiting before cutting stops */
         unsigned heartbeat_days;
+        char heartbeat_number[CONFIG_PHONE_MAX]; /* "" = no heartbeat SMS */
 };
 
 /* Fills `ret` from puente.conf's upload section and the defaults above. */
@@ -118,6 +124,17 @@ void upload_status_line(const struct upload_status *st, int64_t now, char *buf, 
  * "PUENTE clinic-07: no upload for 4 d; waiting 1234 events (3 batches) of 56789; disk ok;
  * last error: server answered 500 (server error)". */
 void upload_heartbeat_text(const struct upload_status *st, char buf[static UPLOAD_HEARTBEAT_MAX]);
+
+/* The daily heartbeat: when st->heartbeat_due and `number` (E.164) is set, and none went out
+ * in the last UPLOAD_HEARTBEAT_EVERY_S (setting UPLOAD_SETTING_HEARTBEAT), queues
+ * upload_heartbeat_text() to `number` through the outbox (one GSM-7 part; the bank sends it
+ * as any message) and appends an UPLOAD_HEARTBEAT_EVENT event with the counts. Returns 1
+ * when it queued one (its id in *ret_message_id, which may be NULL), 0 when none is due, or
+ * a negative errno (the store's). The time is recorded before the message is queued, so a
+ * crash in between loses that day's SMS rather than sending two. The uploader calls it every
+ * UPLOAD_HEARTBEAT_CHECK_S; the store is borrowed. */
+int upload_heartbeat_step(struct store *store, const struct upload_status *st, const char *number,
+                          int64_t now, int64_t *ret_message_id);
 
 /* Whether nothing is left to send: every event is in a confirmed batch (for tests, and the
  * daemon's stop, which does not wait for it). */

@@ -30,6 +30,7 @@ static void test_all_keys(void **state)
                                    "  hours = \"22:00-06:30\"\n"
                                    "  disk_budget_mb = \"128\"\n"
                                    "  heartbeat_days = \"5\"\n"
+                                   "  heartbeat_number = \"+52 55 1234 5678\"\n"
                                    "}\n";
         struct config *c = NULL;
         struct config_diag d = { 0 };
@@ -54,6 +55,7 @@ static void test_all_keys(void **state)
         assert_int_equal(u.backoff_max, 7200);
         assert_int_equal(u.disk_budget, 128ull * 1024 * 1024);
         assert_int_equal(u.heartbeat_days, 5);
+        assert_string_equal(u.heartbeat_number, "+525512345678");
         config_free(c);
 }
 
@@ -71,6 +73,7 @@ static void test_defaults(void **state)
         assert_int_equal(u.disk_budget, UPLOAD_DEFAULT_BUDGET);
         assert_int_equal(u.hours_start, u.hours_end); /* any hour */
         assert_string_equal(u.device, "");            /* the host name, at start */
+        assert_string_equal(u.heartbeat_number, "");  /* no heartbeat SMS */
         config_free(c);
         /* no upload section: no URL, export only */
         assert_int_equal(config_parse_text("", "t.conf", &c, NULL), 0);
@@ -118,6 +121,11 @@ static void test_errors(void **state)
                 { "ca_file = \"ca.pem\"",
                   "t.conf:3: upload: ca_file: 'ca.pem' is not an absolute path; expected a path "
                   "starting with /" },
+                { "heartbeat_number = \"central\"", "t.conf:3: upload: heartbeat_number: 'central' "
+                                                    "is not a phone number: it contains a "
+                                                    "letter; expected one such as +525512345678" },
+                { "heartbeat_days = \"0\"",
+                  "t.conf:3: upload: heartbeat_days: 0 is out of range; expected 1..365" },
                 { "timeout = \"1s\"",
                   "t.conf:3: upload: timeout: 1s is out of range; expected 5s..3600s" },
         };
