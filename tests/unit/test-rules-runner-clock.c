@@ -173,7 +173,7 @@ static void test_timer_on_loop(void **state)
         now = (uint64_t)ts.tv_sec * S + (uint64_t)ts.tv_nsec / 1000;
         assert_true(at > now);
         assert_true(at - now <= (uint64_t)RULES_RUNNER_TIMER_CAP_S * S);
-        assert_true(at - now > (uint64_t)(RULES_RUNNER_TIMER_CAP_S - 5) * S);
+        assert_true(at - now > (uint64_t)RULES_RUNNER_TIMER_CAP_S * S / 2); /* a loaded box */
         assert_int_equal(count_jumps(s).n, 0);
 
         /* The wall clock seen at the last look pretends to be three hours ahead of now: the
