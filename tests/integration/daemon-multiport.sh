@@ -82,7 +82,11 @@ parts=$(q "SELECT count(*) FROM outgoing_parts WHERE state IN ('sent', 'delivere
 # Bounded probing: each non-AT node was opened once and rejected once, before and after the
 # renaming (six in all), and stays rejected while it exists (a scan every 3 s).
 wait_until 30 "the renamed non-AT interfaces left alone" rejected 6
+written() { simctl ports m1 | awk '$1 == "port" && $3 != "at" { printf "%s %s ", $2, $6 }'; }
+before=$(written)
 sleep 3.5
+[ "$(written)" = "$before" ] || fail "bytes written to non-AT interfaces after their rejection: $before, then $(written)"
+echo "written to each non-AT interface: $before"
 for f in if00 if02 if03 r1-if00 r1-if02 r1-if03; do
 	n=$(grep -c -- "_0123456789-$f-port0 opened" "$T/puented.log" || true)
 	[ "$n" = 1 ] || fail "$f opened $n times"
