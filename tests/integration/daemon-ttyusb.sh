@@ -8,7 +8,9 @@
 # replug sent exactly once, and the new non-AT interfaces left alone after a bounded probe.
 . "$(dirname "$0")/daemon-lib.bash"
 phones=(+525512345681 +525512345682)
-sim_start -m "m1=$T/by-id/usb-m1,ports=diag:at:nmea" -m "m2=$T/by-id/usb-m2,ports=nmea:at" \
+# -b: each modem answers only 6.5 s after it is plugged, as a modem booting after a USB reset:
+# its AT port fails its first probe (5 s) and must be found by the second, not rejected.
+sim_start -b 6500 -m "m1=$T/by-id/usb-m1,ports=diag:at:nmea" -m "m2=$T/by-id/usb-m2,ports=nmea:at" \
 	-p "${phones[0]}" -p "${phones[1]}"
 mkdir "$T/dev"
 
