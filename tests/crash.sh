@@ -22,7 +22,8 @@ export PUENTE_BUILD=$(cd "${1:-$src/build}" && pwd) PUENTE_SRC=$src
 rmdir "$T"
 T=$(mktemp -d "${CRASH_TMPDIR:-/var/tmp}/puente-crash.XXXXXX")
 DB=$T/puente.db CONF=$T/puente.conf SOCK=$T/puented.sock
-trap 'rc=$?; nginx_stop; (exit $rc); dl_cleanup' EXIT # dl_cleanup reads the status from $?
+# dl_cleanup reads the status from $? (set +e: under errexit '(exit 1)' would end the trap)
+trap 'rc=$?; set +e; nginx_stop; (exit $rc); dl_cleanup' EXIT
 ROUNDS=${CRASH_ROUNDS:-100}
 SEED=${CRASH_SEED:-$$}
 FROM=${CRASH_FROM_VERSION:-3}

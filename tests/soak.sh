@@ -25,12 +25,15 @@ export PUENTE_BUILD=$(cd "${1:-$src/build}" && pwd) PUENTE_SRC=$src
 rmdir "$T"
 T=$(mktemp -d "${SOAK_TMPDIR:-/var/tmp}/puente-soak.XXXXXX")
 DB=$T/puente.db CONF=$T/puente.conf SOCK=$T/puented.sock
-trap 'rc=$?; nginx_stop; (exit $rc); dl_cleanup' EXIT # dl_cleanup reads the status from $?
+# dl_cleanup reads the status from $? (set +e: under errexit '(exit 1)' would end the trap)
+trap 'rc=$?; set +e; nginx_stop; (exit $rc); dl_cleanup' EXIT
 MIN=${SOAK_MINUTES:-30}
 SEED=${SOAK_SEED:-$$}
 KILLS=${SOAK_KILLS:-1}
 RANDOM=$SEED
 PUENTE_SEND_TIMEOUT=5 # seconds; write_conf also sets send_rate = 0
+# daily_limit = 0 below: 30 minutes send about 3,000 parts, past the default 500 per SIM and
+# day (a run of 2026-11-28 stopped sending after 20 minutes when all three SIMs reached it).
 modems=(m1 m2 m3)
 phones=(+525512345661 +525512345662 +525512345663 +525512345664)
 sim_args=(-l 5-200 --seed "$SEED")
@@ -42,6 +45,7 @@ write_conf "
 modem \"$T/m1\" { }
 modem \"$T/m2\" { }
 modem \"$T/m3\" { }
+daily_limit = 0
 $(upload_conf soakbox)
 "
 puented_start

@@ -13,8 +13,9 @@ if ! mount -t tmpfs -o size=2m puente-test "$T/disk" 2>/dev/null; then
 	exit 0
 fi
 umount_disk() { umount -l "$T/disk" 2>/dev/null || true; }
-# (exit $rc): dl_cleanup reads the script's status from $?, which the commands before it reset.
-trap 'rc=$?; umount_disk; (exit $rc); dl_cleanup' EXIT
+# (exit $rc): dl_cleanup reads the script's status from $?, which the commands before it reset
+# (set +e: under errexit '(exit 1)' would end the trap before dl_cleanup).
+trap 'rc=$?; set +e; umount_disk; (exit $rc); dl_cleanup' EXIT
 DB=$T/disk/puente.db
 phones=(+525512345671 +525512345672)
 sim_start -m "m1=$T/m1" -p "${phones[0]}" -p "${phones[1]}"
@@ -36,7 +37,7 @@ with open(sys.argv[2], "a") as f:
         pass
 PY
 notify_pid=$!
-trap 'rc=$?; kill $notify_pid 2>/dev/null; dl_stop_pid "$pd_pid"; umount_disk; (exit $rc); dl_cleanup' EXIT
+trap 'rc=$?; set +e; kill $notify_pid 2>/dev/null; dl_stop_pid "$pd_pid"; umount_disk; (exit $rc); dl_cleanup' EXIT
 for _ in $(seq 50); do [ -S "$T/notify" ] && break; sleep 0.05; done
 NOTIFY_SOCKET=$T/notify puented_start
 wait_until 30 "modem ready" modems_ready 1
