@@ -164,6 +164,28 @@ static void test_catch_up_week(void **state)
         }
 }
 
+/* {day} (it never rendered: every text using it was suppressed no_text) counts days like
+ * {week} counts weeks, to the occurrence's own day: weeks 8 to 12 caught up together say
+ * 56 to 84. */
+static void test_day_placeholder(void **state)
+{
+        static const char *const want[] = { "8/56", "9/63", "10/70", "11/77", "12/84" };
+        struct fx *x = fx_new();
+        struct rules_drive *d;
+        (void)state;
+        x->reminders[FX_R_WEEKLY].catch_up = RULES_CATCH_UP_ALL;
+        x->reminders[FX_R_WEEKLY].text = T1("{week}/{day}");
+        x->values[RULES_F_EDD] = "2026-08-01";
+        d = enrol(x, 0, fx_local(x->tz[0], 2026, 1, 20, 15, 0));
+        assert_true(rules_drive_run(d, fx_local(x->tz[0], 2026, 1, 22, 0, 0), NULL, 0, fx_record,
+                                    x) > 0);
+        assert_int_equal(fx_count(x, RULES_ACT_REMINDER, FX_R_WEEKLY), 5);
+        for (size_t i = 0; i < 5; i++)
+                assert_string_equal(fx_find(x, RULES_ACT_REMINDER, FX_R_WEEKLY, i)->text, want[i]);
+        rules_drive_free(d);
+        fx_free(x);
+}
+
 /* "arm is control": the arm is the contact's assigned one (state.arm) even though puented
  * stores no "arm" field (the condition never held there, while rules simulate, given
  * arm=control, had the field and sent the reminder). */
@@ -477,6 +499,7 @@ int main(void)
                 cmocka_unit_test(test_catch_up),
                 cmocka_unit_test(test_catch_up_week),
                 cmocka_unit_test(test_arm_condition),
+                cmocka_unit_test(test_day_placeholder),
                 cmocka_unit_test(test_dst),
                 cmocka_unit_test(test_year_end),
                 cmocka_unit_test(test_slot_and_quiet),
