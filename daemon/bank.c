@@ -527,6 +527,8 @@ int bank_step(struct bank *b, struct bank_modem *done, const struct bank_result 
         b->last = *now;
         b->handed = 0;
         bank_retry_prune(b, now->mono_ms);
+        if (!done && !any_free(b, now))
+                return 0; /* the daemon kicks after every result: no empty transaction */
         /* A modem that refuses its part is taken as not ready, so this ends within
          * BANK_MODEMS_MAX + 1 rounds. */
         for (unsigned round = 0; round <= BANK_MODEMS_MAX; round++) {

@@ -30,6 +30,9 @@ ready1() { case "$(state1)" in ready | sending) return 0 ;; esac; return 1; }
 wait_until 60 "m1 recovered" ready1
 echo "m1 recovered"
 
+# m2 slower now: the bank prefers the modem with fewer recent errors, and at 20 ms a send m2
+# took each message before puentectl queued the next, so m1 was never needed.
+simctl latency m2 300 >/dev/null
 make_messages 20 "$T/msgs2" "${phones[@]}"
 sed -i 's/\t/\tafter recovery: /' "$T/msgs2"
 queue_file "$T/msgs2"
