@@ -1,7 +1,7 @@
 # Puente: build, test, fuzz, bench and install with plain make and pkg-config.
 #
 #   make            build everything into $(B) (default build/)
-#   make check      deps, format check, every test and the same suite under ASan+UBSan
+#   make check      deps, format check, every test, the same suite under ASan+UBSan, lint
 #   make fuzz       libFuzzer targets, FUZZ_TIME seconds each (default 60)
 #   make bench      speed figures (printed, never asserted)
 #   make deps       apt-get install what is missing on Debian 12 (no-op when all is there)
@@ -64,7 +64,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .SECONDARY:
 .DELETE_ON_ERROR:
-.PHONY: all check check-plain check-asan test unit asan deps fuzz bench install clean format \
+.PHONY: all check check-plain check-asan check-lint test unit asan deps fuzz bench install clean format \
 	format-check demo lint valgrind soak crash
 all: $(PROGS) $(UNIT_BINS)
 
@@ -88,11 +88,17 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBS_OURS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
 
-# Benchmarks: always optimized, never sanitized, in their own tree.
+# Each object's header dependencies, written by -MMD: a changed header rebuilds what uses it.
+-include $(patsubst %.o,%.d,$(call obj,$(AT_SRC) $(RULES_SRC) $(DLIB_SRC) $(MAIN_SRC) \
+	$(SIM_SRC) $(UNIT_SRC)))
+
+# Benchmarks: always optimized, never sanitized, in their own tree; built from the sources in
+# one step, so any header change rebuilds them.
 BB := build/bench
-$(BB)/bench/%: tests/bench/%.c $(AT_SRC) $(RULES_SRC) $(DLIB_SRC)
+HDRS := $(wildcard at/*.h rules/*.h daemon/*.h tests/bench/*.h)
+$(BB)/bench/%: tests/bench/%.c $(AT_SRC) $(RULES_SRC) $(DLIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -g -DNDEBUG $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -g -DNDEBUG $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
 
 # The test suite: unit binaries, then tests/integration/*.sh and tests/peers/*.sh,
 # counted by tests/run-tests.sh, which prints "N passed, N failed".
@@ -104,16 +110,18 @@ PUENTE_JOBS ?= 1
 test: $(PROGS) $(UNIT_BINS)
 	PUENTE_SKIP="$(PUENTE_SKIP)" PUENTE_JOBS="$(PUENTE_JOBS)" tests/run-tests.sh $(B)
 
-# make check: deps and the format check, then the plain suite and the sanitizer suite side by
-# side, each printed whole when it ends (-O). The suites wait mostly on simulated modem
+# make check: deps and the format check, then the plain suite, the sanitizer suite and the
+# static analysis (lint) side by side, each printed whole when it ends (-O). The suites wait mostly on simulated modem
 # latency, not on the CPU, so they overlap well on two cores, CHECK_JOBS tests at a time each.
 CHECK_JOBS ?= 3
 check: deps format-check
-	$(MAKE) --no-print-directory -O -j4 check-plain check-asan
+	$(MAKE) --no-print-directory -O -j4 check-plain check-asan check-lint
+check-lint:
+	$(MAKE) B=build lint
 check-plain:
 	$(MAKE) B=build test PUENTE_JOBS=$(CHECK_JOBS)
 check-asan:
-	$(MAKE) B=build/asan SAN=1 OPT=-O1 test PUENTE_JOBS=$(CHECK_JOBS) \
+	$(MAKE) B=build/asan SAN=1 OPT=-O1 test PUENTE_JOBS=$(CHECK_JOBS) PUENTE_SEND_MESSAGES=300 \
 		PUENTE_SKIP="peers/ integration/demo-smoke.sh"
 
 deps:
