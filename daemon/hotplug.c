@@ -152,9 +152,16 @@ int hotplug_glob(const char *pattern, hotplug_path_fn fn, void *userdata)
                 return 0;
         if (r != 0)
                 return r == GLOB_NOSPACE ? -ENOMEM : -EIO;
-        for (size_t i = 0; i < g.gl_pathc; i++)
+        int n = 0;
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+                struct stat st;
+                /* glob() lists a link whose device is gone: it would become a binding
+                 * that cannot open, dropped and made again at every scan */
+                if (stat(g.gl_pathv[i], &st) < 0)
+                        continue;
                 fn(g.gl_pathv[i], userdata);
-        int n = (int)g.gl_pathc;
+                n++;
+        }
         globfree(&g);
         return n;
 }

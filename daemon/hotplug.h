@@ -46,8 +46,8 @@ bool hotplug_monitoring(const struct hotplug *h);
 bool hotplug_is_glob(const char *pattern);
 
 typedef void (*hotplug_path_fn)(const char *path, void *userdata);
-/* Calls fn for every existing path matching the glob pattern, in sorted order. Returns how
- * many matched, or a negative errno. */
+/* Calls fn for every existing path matching the glob pattern, in sorted order (a dangling
+ * link is not existing). Returns how many were reported, or a negative errno. */
 int hotplug_glob(const char *pattern, hotplug_path_fn fn, void *userdata);
 
 /* What a path leads to right now: the link itself (a by-id link made again) and the device

@@ -15,9 +15,8 @@ sim_start -b 6500 -m "m1=$T/by-id/usb-m1,ports=diag:at:nmea" -m "m2=$T/by-id/usb
 mkdir "$T/dev"
 
 # enumerate MODEM...: links ttyUSB0.. to the modems' interfaces in that order, the way the
-# kernel numbers usb-serial ports (old links removed first, as on a real unplug).
+# kernel numbers usb-serial ports.
 enumerate() {
-	rm -f "$T"/dev/ttyUSB*
 	local n=0 m
 	for m in "$@"; do
 		while read -r _ _ kind _ pts _; do
@@ -47,6 +46,9 @@ wait_until 30 "the first messages sent" parts_settled
 # Both unplugged: messages wait. Plugged back, m2 first: every name means something else.
 simctl unplug m1 >/dev/null
 simctl unplug m2 >/dev/null
+# udev removes the nodes at once: a link left dangling here could come to lead to a pty
+# number handed out again to another test's simulator running meanwhile.
+rm -f "$T"/dev/ttyUSB*
 unplugged() { [ "$(q "SELECT count(*) FROM modems WHERE state = 'unplugged'")" = 2 ]; }
 wait_until 15 "both modems unplugged" unplugged
 make_messages 8 "$T/msgs2" "${phones[@]}"

@@ -75,10 +75,11 @@ static void test_glob(void **state)
         char p[PATH_MAX], pattern[PATH_MAX];
         /* by-id names of one modem's interfaces, made in another order than they sort */
         static const char *const names[] = { "usb-X_1-if02-port0", "usb-X_1-if00-port0",
-                                             "usb-X_1-if01-port0", "other" };
-        for (size_t i = 0; i < 4; i++) {
+                                             "usb-X_1-if01-port0", "other", "usb-Y_2-if00-port0" };
+        for (size_t i = 0; i < 5; i++) {
                 path_in(p, names[i]);
-                assert_int_equal(symlink("/dev/null", p), 0);
+                /* the last: a link left behind by a device that is gone */
+                assert_int_equal(symlink(i < 4 ? "/dev/null" : "/nonexistent/ttyUSB7", p), 0);
         }
         struct found f = { 0 };
         path_in(pattern, "usb-*");
@@ -94,7 +95,7 @@ static void test_glob(void **state)
         path_in(pattern, "nothing-*");
         assert_int_equal(hotplug_glob(pattern, collect, &f), 0); /* no match is no error */
         assert_int_equal(f.n, 0);
-        for (size_t i = 0; i < 4; i++) {
+        for (size_t i = 0; i < 5; i++) {
                 path_in(p, names[i]);
                 unlink(p);
         }
