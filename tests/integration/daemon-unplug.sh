@@ -31,7 +31,11 @@ is_unplugged() { [ "$(q "SELECT state FROM modems WHERE id = $id1")" = unplugged
 wait_until 10 "m1 marked unplugged" is_unplugged
 echo "m1 unplugged after $(m1_parts) of its parts"
 before=$(m1_parts)
-# The other modem carries on meanwhile.
+# The other modem carries on meanwhile: with fresh work queued now, so this holds even when a
+# loaded machine let most of the first queue go out before the unplug.
+make_messages 15 "$T/msgs_mid" "${phones[@]}"
+sed -i 's/\t/\twhile m1 is out: /' "$T/msgs_mid"
+queue_file "$T/msgs_mid"
 more=$(($(record_count part) + 10))
 wait_until 30 "m2 carrying on" at_least_parts "$more"
 [ "$(m1_parts)" = "$before" ] || fail "parts went out through an unplugged modem"
@@ -50,7 +54,7 @@ make_messages 20 "$T/msgs2" "${phones[@]}"
 sed -i 's/\t/\tsecond round: /' "$T/msgs2"
 queue_file "$T/msgs2"
 wait_until 60 "every part settled" parts_settled
-cat "$T/msgs" "$T/msgs2" >"$T/all"
+cat "$T/msgs" "$T/msgs_mid" "$T/msgs2" >"$T/all"
 [ "$(m1_parts)" -gt "$before" ] || fail "m1 not used after the replug"
 
 unknown=$(q "SELECT count(*) FROM outgoing_parts WHERE state = 'unknown'")
