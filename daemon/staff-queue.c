@@ -325,16 +325,14 @@ int staff_process(struct staff *s, struct store *store, const struct config *c, 
         if (!col)
                 return -ENOMEM;
         r = store_setting_get(store, STAFF_SETTING_CURSOR, buf, sizeof(buf));
-        col->after = r == 0 ? strtoll(buf, NULL, 10) : INT64_MAX;
+        /* No cursor yet: the first pass on this database looks at everything listed, and
+         * the age limit (STAFF_REPLY_MAX_AGE_S) keeps old texts unanswered. The first pass
+         * only runs once a message is stored, so starting after the newest one would skip
+         * the first command a new box ever receives. */
+        col->after = r == 0 ? strtoll(buf, NULL, 10) : 0;
         r = store_inbox_list(store, STAFF_SCAN_MAX, false, collect_cb, col);
         if (r < 0)
                 goto out;
-        if (col->after == INT64_MAX) {
-                /* the first run on this database: start after what is there */
-                snprintf(buf, sizeof(buf), "%" PRId64, col->newest);
-                r = store_setting_set(store, STAFF_SETTING_CURSOR, buf);
-                goto out;
-        }
         if (col->n > 0 && (r = staff_status_gather(store, c, now, &st)) < 0)
                 goto out;
         /* the listing is newest first: answer in arrival order */

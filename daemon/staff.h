@@ -148,9 +148,9 @@ int staff_new(struct staff **ret);
 struct staff *staff_free(struct staff *s);
 
 /* Looks at the incoming messages stored since the last call (the cursor is the store
- * setting STAFF_SETTING_CURSOR; the first call ever starts after the newest message, so old
- * texts are never answered), answers those from staff (replies queued like `puentectl send`:
- * number normalized, priority STAFF_PRIORITY, encoded at send time by the bank; the message
+ * setting STAFF_SETTING_CURSOR; the first call on a database looks at what is there: the age
+ * limit below keeps old texts unanswered), answers those from staff (replies queued like `puentectl
+ * send`: number normalized, priority STAFF_PRIORITY, encoded at send time by the bank; the message
  * marked handled), logs the ignored and the throttled. Messages older than
  * STAFF_REPLY_MAX_AGE_S are not answered. Then queues the daily summaries that are due (local
  * time of the box). Returns the number of messages queued, or a negative errno from the

@@ -22,10 +22,10 @@ staff_replies_per_hour = 3
 "
 puented_start
 wait_until 30 "modem ready" modems_ready 1
-# On a new database the first inbox pass starts the staff cursor after what is stored (a
-# command arriving before that pass is never answered: reported in issue 9).
-cursor() { [ -n "$(q "SELECT value FROM settings WHERE key = 'staff.last_incoming'")" ]; }
-wait_until 30 "the staff cursor" cursor
+# The first command a new box receives is answered too (no wait for a first inbox pass);
+# ESTADO reads the status snapshot, so wait until it shows the modem ready.
+snap_ready() { q "SELECT value FROM settings WHERE key = 'daemon.status'" | grep -q '"modems_ready":1'; }
+wait_until 30 "the status snapshot" snap_ready
 
 # got PHONE PREFIX [N]: the phone received at least N (1) whole messages starting with PREFIX.
 got() {
