@@ -46,6 +46,12 @@ modem \"$T/m1\" { }
 modem \"$T/m2\" { }
 modem \"$T/m3\" { }
 daily_limit = 0
+# Retries every 5 s doubling up to 1 min: with the defaults (1 min up to 1 h) a part that met a
+# few network errors waits its back-off well past the settle time though nothing is wrong.
+retry {
+	first_delay = 5s
+	max_delay = 1m
+}
 $(upload_conf soakbox)
 "
 puented_start
