@@ -44,6 +44,7 @@ enum store_stmt_id {
         STMT_INCOMING_HANDLED,
         STMT_MODEM_UPSERT,
         STMT_MODEM_SENT,
+        STMT_MODEM_SENT_GET,
         STMT_MODEM_ERROR,
         STMT_MODEM_STATE,
         STMT_MODEM_GET,

@@ -666,6 +666,46 @@ static void test_modems(void **state)
                          -EINVAL);
 }
 
+/* The daily count of each modem on its own row: the count is read back after the UPDATE
+ * (no RETURNING), so a read of the wrong row or a stale one would show here. */
+static void test_count_sent_per_modem(void **state)
+{
+        static const struct {
+                int which; /* 0: the fixture's modem, 1: a second one */
+                uint32_t day;
+                unsigned want;
+        } steps[] = {
+                { 0, 20260101, 1 }, { 1, 20260101, 1 }, { 0, 20260101, 2 }, { 0, 20260101, 3 },
+                { 1, 20260101, 2 }, { 1, 20260102, 1 }, { 0, 20260102, 1 }, { 1, 20260102, 2 },
+        };
+        struct fixture *f = *state;
+        int64_t ids[2] = { f->modem, 0 };
+        struct store_modem m;
+        unsigned n;
+
+        assert_int_equal(store_modem_upsert(f->s, &(struct store_modem_identity){ .imei = "862" },
+                                            "/dev/ttyUSB3", T0, &ids[1]),
+                         0);
+        assert_true(ids[1] != ids[0]);
+        for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+                n = 0;
+                assert_int_equal(
+                        store_modem_count_sent(f->s, ids[steps[i].which], steps[i].day, &n), 0);
+                if (n != steps[i].want)
+                        fail_msg("step %zu: modem %d day %u counted %u, want %u", i, steps[i].which,
+                                 (unsigned)steps[i].day, n, steps[i].want);
+        }
+        assert_int_equal(store_modem_get(f->s, ids[0], 20260102, &m), 0);
+        assert_int_equal(m.sent_today, 1);
+        assert_int_equal(store_modem_get(f->s, ids[1], 20260102, &m), 0);
+        assert_int_equal(m.sent_today, 2);
+        /* A modem that does not exist: an error, and the out-parameter left alone. */
+        n = 77;
+        assert_int_equal(store_modem_count_sent(f->s, ids[1] + 100, 20260102, &n), -ENOENT);
+        assert_int_equal(n, 77);
+        assert_non_null(strstr(store_errmsg(f->s), "count sent: no modem"));
+}
+
 struct events {
         unsigned n;
         int64_t seq[8];
@@ -797,6 +837,7 @@ int main(void)
                 T(test_inbound_reassembly),
                 T(test_callback_stops),
                 T(test_modems),
+                T(test_count_sent_per_modem),
                 T(test_events),
                 T(test_contacts_and_settings),
                 cmocka_unit_test(test_names),
