@@ -235,6 +235,31 @@ static int setup_auth(struct upload *u, CURL *e)
         return 0;
 }
 
+/* libcurl is set up at the first transfer, not at start: curl_global_init() sets up libssl,
+ * libssh2 and curl's other libraries, about 0.6 MiB of puented's resident set
+ * (docs/benchmarks.md, issue 4) that a clinic with no upload target never needs. Once per
+ * process (curl's global cleanup is not re-entrant); puented has one thread. */
+static int curl_start(struct upload *u)
+{
+        static bool curl_ready;
+
+        if (!curl_ready) {
+                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                        return -EIO;
+                curl_ready = true;
+        }
+        if (u->multi)
+                return 0;
+        u->multi = curl_multi_init();
+        if (!u->multi)
+                return -ENOMEM;
+        curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+        curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
+        curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+        curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
+        return 0;
+}
+
 static int start_put(struct upload *u, uint64_t batch)
 {
         char path[UPLOAD_NAME_MAX];
@@ -258,6 +283,11 @@ static int start_put(struct upload *u, uint64_t batch)
         snprintf(u->url, sizeof(u->url), "%.*s/%s/%0*" PRIu64 ".ndjson.gz", (int)base, u->cfg.url,
                  u->cutter.device, UPLOAD_BATCH_DIGITS, batch);
 
+        if (curl_start(u) < 0) {
+                end_transfer(u);
+                set_error(u, "libcurl could not be initialized");
+                return -EIO;
+        }
         CURL *e = curl_easy_init();
         struct curl_slist *l = curl_slist_append(NULL, "Content-Type: application/gzip");
         if (l)
@@ -550,16 +580,10 @@ void upload_config_defaults(struct upload_config *ret)
 int upload_new(sd_event *loop, struct store *store, const struct upload_config *cfg,
                struct upload **ret)
 {
-        static bool curl_ready;
         char err[UPLOAD_ERROR_MAX] = "";
         char buf[32];
         int r;
 
-        if (!curl_ready) {
-                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                        return -EIO;
-                curl_ready = true; /* for the process's life: curl's cleanup is not re-entrant */
-        }
         struct upload *u = calloc(1, sizeof(*u));
         if (!u)
                 return -ENOMEM;
@@ -586,9 +610,7 @@ int upload_new(sd_event *loop, struct store *store, const struct upload_config *
         if (upload_position_read(store, &pos) == 0)
                 upload_prune(u->cutter.dir, pos.sent); /* left by a crash after the 2xx */
 
-        u->multi = curl_multi_init();
-        if (!u->multi ||
-            sd_event_add_time(loop, &u->curl_timer, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_US,
+        if (sd_event_add_time(loop, &u->curl_timer, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_US,
                               on_curl_timer_fired, u) < 0 ||
             sd_event_add_time(loop, &u->work, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_US, on_work, u) <
                     0) {
@@ -598,10 +620,6 @@ int upload_new(sd_event *loop, struct store *store, const struct upload_config *
         sd_event_source_set_enabled(u->curl_timer, SD_EVENT_OFF);
         sd_event_source_set_description(u->curl_timer, "upload-curl-timer");
         sd_event_source_set_description(u->work, "upload-work");
-        curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-        curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
-        curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-        curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
         schedule(u, 0); /* resume where the last run stopped */
         *ret = u;
         return 0;
