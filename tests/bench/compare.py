@@ -25,6 +25,7 @@ import time
 PHONES = ["+52155123456%02d" % i for i in range(1, 6)]
 GAMMU_TUNED = {"loopsleep": 0, "receivefrequency": 1, "commtimeout": 1}
 SMSD_TUNED = {"delaytime": 1, "delaytime_mainprocess": 1}
+MEM_MAPS_SHOWN = 12  # mappings listed by name in the memory table; the rest summed
 
 
 def messages(n):
@@ -105,6 +106,33 @@ def hwm_kib(pids):
         except OSError:
             pass
     return total
+
+
+def mem_parts(pid):
+    """One process's resident set now, split as the kernel counts it (KiB): VmHWM, VmRSS,
+    RssAnon (heap, stacks, library data written at relocation) and RssFile (pages of the
+    program and its shared libraries mapped in; shared with any other process using them),
+    and the resident KiB of each mapping, largest first."""
+    out = {"maps": []}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k = line.split(":")[0]
+                if k in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+                    out[k] = int(line.split()[1])
+        per = collections.Counter()
+        name = None
+        with open("/proc/%d/smaps" % pid) as f:
+            for line in f:
+                fields = line.split()
+                if "-" in fields[0] and ":" not in fields[0]:
+                    name = os.path.basename(fields[5]) if len(fields) > 5 else "[anonymous]"
+                elif fields[0] == "Rss:":
+                    per[name] += int(fields[1])
+        out["maps"] = [(n, k) for n, k in per.most_common() if k > 0]
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
 
 
 def stop(procs):
@@ -366,6 +394,7 @@ def run_send(a, kind, modems, msgs, cap):
     complete = wait_for(done, cap)
     t1 = time.monotonic()
     cpu, hwm = measure(procs)
+    mem = mem_parts(procs[0].pid) if kind == "puented" else None
     stop(procs)
     sim.poll()
     got = sim.counts["message"]
@@ -379,7 +408,7 @@ def run_send(a, kind, modems, msgs, cap):
     return {"wall": t1 - t0 if complete else float("nan"), "got": got, "parts": parts,
             "msg_s": got / window, "parts_s_modem": parts / window / modems,
             "cpu_1000": cpu * 1000 / max(1, got), "cpu_part_ms": cpu * 1000 / max(1, parts),
-            "rss_mib": hwm / 1024, "complete": complete, "startup": first - wall0}
+            "rss_mib": hwm / 1024, "complete": complete, "startup": first - wall0, "mem": mem}
 
 
 def run_recv(a, kind, modems, msgs, cap):
@@ -507,6 +536,24 @@ def send_table(res, kinds, modem_counts, n):
     return lines
 
 
+def mem_table(mem):
+    """puented's resident set at the end of the last 4-modem send (docs/benchmarks.md)."""
+    if not mem or "VmRSS" not in mem:
+        return []
+    def mib(kib):
+        return "%.1f" % (kib / 1024)
+    out = ["### puented's resident set at the end of the last 4-modem send", "",
+           "VmHWM %s MiB, VmRSS %s MiB = RssAnon %s + RssFile %s MiB. Largest mappings:" % (
+               mib(mem.get("VmHWM", 0)), mib(mem["VmRSS"]), mib(mem.get("RssAnon", 0)),
+               mib(mem.get("RssFile", 0))), "", "| mapping | resident MiB |", "|---|---|"]
+    shown = mem["maps"][:MEM_MAPS_SHOWN]
+    out += ["| %s | %s |" % (n, mib(k)) for n, k in shown]
+    rest = mem["maps"][MEM_MAPS_SHOWN:]
+    if rest:
+        out.append("| %d others | %s |" % (len(rest), mib(sum(k for _, k in rest))))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", required=True, help="directory holding puented, puentectl, puente-sim")
@@ -543,12 +590,15 @@ def main():
                         res.setdefault((k, m), []).append(x)
                         print("send %s %d modem(s) run %d: %s" % (k, m, r + 1, json.dumps(
                             {kk: round(v, 4) if isinstance(v, float) else v
-                             for kk, v in x.items()})), file=sys.stderr, flush=True)
+                             for kk, v in x.items() if kk != "mem"})), file=sys.stderr,
+                              flush=True)
             report += ["### Sending %d messages (%d parts; GSM 7-bit, UCS-2 Spanish, a "
                        "quarter... see below), zero latency, median of %d run(s)" %
                        (n_send, max(x["parts"] for v in res.values() for x in v), runs), ""]
             report[-2] = report[-2].replace(" a quarter... see below", " 2 in 5 in 2 parts")
             report += send_table(res, kinds, (1, 4), n_send) + [""]
+            if ("puented", 4) in res:
+                report += mem_table(res[("puented", 4)][-1]["mem"]) + [""]
         if "recv" not in skip:
             msgs = incoming(n_recv)
             res = {}
