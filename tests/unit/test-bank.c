@@ -19,6 +19,7 @@
 #include "daemon/bank.h"
 #include "daemon/config.h"
 #include "daemon/store.h"
+#include "tests/unit/test-store-fixture.h"
 
 #define T0       1790000000 /* Unix seconds */
 #define DAY0     20260927
@@ -92,11 +93,7 @@ static int setup(void **state)
         char err[STORE_ERRMSG_MAX];
         char imei[16];
 
-        snprintf(f->dir, sizeof(f->dir), "/tmp/puente-test-bank-XXXXXX");
-        if (!mkdtemp(f->dir))
-                return -1;
-        snprintf(f->path, sizeof(f->path), "%s/puente.db", f->dir);
-        if (store_open(f->path, NULL, &f->s, err) < 0 ||
+        if (tmpstore_open("bank", NULL, f->dir, f->path, &f->s) < 0 ||
             store_open(f->path, &(struct store_options){ .leave_sending = true }, &f->reader, err) <
                     0)
                 return -1;
@@ -120,18 +117,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        const char *suffix[] = { "", "-wal", "-shm" };
-        char p[128];
 
         bank_free(f->b);
         store_close(f->reader);
         store_close(f->s);
         free(f->c);
-        for (size_t i = 0; i < 3; i++) {
-                snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-                unlink(p);
-        }
-        rmdir(f->dir);
+        tmpstore_remove(f->dir, f->path);
         free(f);
         return 0;
 }

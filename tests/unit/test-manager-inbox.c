@@ -15,6 +15,7 @@
 #include "daemon/log.h"
 #include "daemon/manager-internal.h"
 #include "daemon/store.h"
+#include "tests/unit/test-store-fixture.h"
 
 #define T0        1790000000 /* a fixed "now" */
 #define N_MSGS    3
@@ -51,16 +52,10 @@ static int fake_fn(const struct manager_inbox_msg *msg, void *userdata)
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        char err[STORE_ERRMSG_MAX];
 
-        snprintf(f->dir, sizeof(f->dir), "/tmp/puente-test-inbox-XXXXXX");
-        if (!mkdtemp(f->dir))
+        if (tmpstore_open("inbox", NULL, f->dir, f->path, &f->s) < 0)
                 return -1;
-        snprintf(f->path, sizeof(f->path), "%s/puente.db", f->dir);
-        if (store_open(f->path, NULL, &f->s, err) < 0)
-                return -1;
-        if (store_modem_upsert(f->s, &(struct store_modem_identity){ .imei = "861234567890123" },
-                               "/dev/ttyUSB2", T0, &f->modem) < 0)
+        if (tmpstore_modem(f->s, T0, &f->modem) < 0)
                 return -1;
         for (int i = 0; i < N_MSGS; i++) {
                 char text[16];
@@ -81,15 +76,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        const char *suffix[] = { "", "-wal", "-shm" };
-        char p[128];
 
         store_close(f->s);
-        for (int i = 0; i < 3; i++) {
-                snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-                unlink(p);
-        }
-        rmdir(f->dir);
+        tmpstore_remove(f->dir, f->path);
         free(f);
         return 0;
 }

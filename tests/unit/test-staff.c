@@ -18,6 +18,7 @@
 #include "daemon/log.h"
 #include "daemon/staff.h"
 #include "daemon/store.h"
+#include "tests/unit/test-store-fixture.h"
 
 #define T0 1790000000 /* a fixed "now" */
 
@@ -318,16 +319,10 @@ struct fixture {
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        char err[STORE_ERRMSG_MAX];
 
-        snprintf(f->dir, sizeof(f->dir), "/tmp/puente-test-staff-XXXXXX");
-        if (!mkdtemp(f->dir))
+        if (tmpstore_open("staff", NULL, f->dir, f->path, &f->s) < 0 || staff_new(&f->staff) < 0)
                 return -1;
-        snprintf(f->path, sizeof(f->path), "%s/puente.db", f->dir);
-        if (store_open(f->path, NULL, &f->s, err) < 0 || staff_new(&f->staff) < 0)
-                return -1;
-        if (store_modem_upsert(f->s, &(struct store_modem_identity){ .imei = "861234567890123" },
-                               "/dev/ttyUSB2", T0, &f->modem) < 0)
+        if (tmpstore_modem(f->s, T0, &f->modem) < 0)
                 return -1;
         f->c = staff_config(5);
         *state = f;
@@ -337,17 +332,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        const char *suffix[] = { "", "-wal", "-shm" };
-        char p[128];
 
         store_close(f->s);
         staff_free(f->staff);
         config_free(f->c);
-        for (int i = 0; i < 3; i++) {
-                snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-                unlink(p);
-        }
-        rmdir(f->dir);
+        tmpstore_remove(f->dir, f->path);
         free(f);
         return 0;
 }

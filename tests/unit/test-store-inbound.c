@@ -17,6 +17,7 @@
 
 #include "daemon/store-inbound.h"
 #include "daemon/store.h"
+#include "tests/unit/test-store-fixture.h"
 
 #define T0        1790000000 /* a fixed "now" */
 #define INBOX_MAX 600
@@ -37,16 +38,9 @@ struct inbox {
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        char err[STORE_ERRMSG_MAX];
 
-        snprintf(f->dir, sizeof(f->dir), "/tmp/puente-test-inbound-XXXXXX");
-        if (!mkdtemp(f->dir))
+        if (tmpstore_open("inbound", NULL, f->dir, f->path, &f->s) < 0)
                 return -1;
-        snprintf(f->path, sizeof(f->path), "%s/puente.db", f->dir);
-        if (store_open(f->path, NULL, &f->s, err) < 0) {
-                fprintf(stderr, "store_open: %s\n", err);
-                return -1;
-        }
         *state = f;
         return 0;
 }
@@ -54,15 +48,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        const char *suffix[] = { "", "-wal", "-shm" };
-        char p[128];
 
         store_close(f->s);
-        for (size_t i = 0; i < 3; i++) {
-                snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-                unlink(p);
-        }
-        rmdir(f->dir);
+        tmpstore_remove(f->dir, f->path);
         free(f);
         return 0;
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "daemon/store.h"
+#include "tests/unit/test-store-fixture.h"
 
 #define T0 1790000000
 
@@ -40,7 +41,6 @@ static int count_part(const struct store_part *p, void *userdata)
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        char err[STORE_ERRMSG_MAX];
         struct store_outgoing_new m = {
                 .recipient = "+525512345678",
                 .text = "Recordatorio: cita mañana",
@@ -49,16 +49,9 @@ static int setup(void **state)
         };
         int64_t id;
 
-        snprintf(f->dir, sizeof(f->dir), "/tmp/puente-test-unknown-XXXXXX");
-        if (!mkdtemp(f->dir))
+        if (tmpstore_open("unknown", NULL, f->dir, f->path, &f->s) < 0)
                 return -1;
-        snprintf(f->path, sizeof(f->path), "%s/puente.db", f->dir);
-        if (store_open(f->path, NULL, &f->s, err) < 0) {
-                fprintf(stderr, "store_open: %s\n", err);
-                return -1;
-        }
-        if (store_modem_upsert(f->s, &(struct store_modem_identity){ .imei = "861234567890123" },
-                               "/dev/ttyUSB2", T0, &f->modem) < 0)
+        if (tmpstore_modem(f->s, T0, &f->modem) < 0)
                 return -1;
         if (store_queue_message(f->s, &m, T0, &id) < 0)
                 return -1;
@@ -71,15 +64,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        const char *suffix[] = { "", "-wal", "-shm" };
-        char p[128];
 
         store_close(f->s);
-        for (size_t i = 0; i < 3; i++) {
-                snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-                unlink(p);
-        }
-        rmdir(f->dir);
+        tmpstore_remove(f->dir, f->path);
         free(f);
         return 0;
 }

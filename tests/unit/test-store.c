@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "daemon/store.h"
+#include "tests/unit/test-store-fixture.h"
 
 #define T0 1790000000 /* a fixed "now": the store never reads the clock */
 
@@ -27,18 +28,10 @@ struct fixture {
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        char err[STORE_ERRMSG_MAX];
 
-        snprintf(f->dir, sizeof(f->dir), "/tmp/puente-test-store-XXXXXX");
-        if (!mkdtemp(f->dir))
+        if (tmpstore_open("store", NULL, f->dir, f->path, &f->s) < 0)
                 return -1;
-        snprintf(f->path, sizeof(f->path), "%s/puente.db", f->dir);
-        if (store_open(f->path, NULL, &f->s, err) < 0) {
-                fprintf(stderr, "store_open: %s\n", err);
-                return -1;
-        }
-        if (store_modem_upsert(f->s, &(struct store_modem_identity){ .imei = "861234567890123" },
-                               "/dev/ttyUSB2", T0, &f->modem) < 0)
+        if (tmpstore_modem(f->s, T0, &f->modem) < 0)
                 return -1;
         *state = f;
         return 0;
@@ -47,15 +40,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        const char *suffix[] = { "", "-wal", "-shm" };
-        char p[128];
 
         store_close(f->s);
-        for (size_t i = 0; i < 3; i++) {
-                snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-                unlink(p);
-        }
-        rmdir(f->dir);
+        tmpstore_remove(f->dir, f->path);
         free(f);
         return 0;
 }
