@@ -62,6 +62,15 @@ static int incoming_insert(struct store *s, int64_t modem_id, const char *sender
         return r;
 }
 
+/* Binds a multi-part group's key, the same three parameters in every statement that names one:
+ * ?1 sender, ?2 reference, ?3 part count. */
+static void bind_group(sqlite3_stmt *st, const char *sender, unsigned ref, unsigned total)
+{
+        sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, (int)ref);
+        sqlite3_bind_int(st, 3, (int)total);
+}
+
 /* Joins the stored parts of (sender, ref, total) in seq order, marking the missing ones, then
  * deletes them and makes the message. */
 static int join_parts(struct store *s, const char *sender, unsigned ref, unsigned total,
@@ -79,9 +88,7 @@ static int join_parts(struct store *s, const char *sender, unsigned ref, unsigne
                        &st);
         if (r < 0)
                 return r;
-        sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, (int)ref);
-        sqlite3_bind_int(st, 3, (int)total);
+        bind_group(st, sender, ref, total);
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 unsigned seq = (unsigned)sqlite3_column_int(st, 0);
                 /* one mark for a run of missing parts: a lone part claiming 255 would
@@ -108,9 +115,7 @@ static int join_parts(struct store *s, const char *sender, unsigned ref, unsigne
                                &st);
         if (r == 0) {
                 int deleted;
-                sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
-                sqlite3_bind_int(st, 2, (int)ref);
-                sqlite3_bind_int(st, 3, (int)total);
+                bind_group(st, sender, ref, total);
                 r = store_step_done(s, st, "delete inbound parts");
                 deleted = sqlite3_changes(s->db);
                 if (r == 0)
@@ -131,9 +136,7 @@ static int count_parts(struct store *s, const struct store_inbound_part *p, unsi
                                &st);
         if (r < 0)
                 return r;
-        sqlite3_bind_text(st, 1, p->sender, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, (int)p->ref);
-        sqlite3_bind_int(st, 3, (int)p->total);
+        bind_group(st, p->sender, p->ref, p->total);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
                 *ret = (unsigned)sqlite3_column_int(st, 0);
@@ -193,9 +196,7 @@ static int oldest_group(struct store *s, const struct store_inbound_part *p, boo
                         &st);
         if (r < 0)
                 return r;
-        sqlite3_bind_text(st, 1, p->sender, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, (int)p->ref);
-        sqlite3_bind_int(st, 3, (int)p->total);
+        bind_group(st, p->sender, p->ref, p->total);
         sqlite3_bind_int(st, 4, by_sender);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
