@@ -287,3 +287,20 @@ dl_wake() {
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.sendto(b"wake", sys.argv[1])' "$SOCK"
 }
+
+# fc_cohort_start RULES_DIR: the cohort of tests/integration/cohort (cohort.prepare() already
+# run in $T) on one simulated modem under the faked clock: puented with the rules of RULES_DIR,
+# the modem ready, the contacts imported and all six enrolled.
+fc_cohort_start() {
+	fc_sim_start -m "m1=$T/m1"
+	write_conf "
+rules_directory = \"$1\"
+modem \"$T/m1\" { }
+"
+	fc_puented_start
+	wait_until 30 "the modem ready" modems_ready 1
+	fc_run "$PUENTECTL" --config "$CONF" contacts import "$T/contacts.csv" >/dev/null ||
+		fail "contacts import refused the cohort"
+	wait_until 30 "six contacts enrolled" fc_cohort_enrolled
+}
+fc_cohort_enrolled() { [ "$(q "SELECT count(*) FROM rules_state")" = 6 ]; }

@@ -19,17 +19,7 @@ fc_set "$(at "2026-03-07 06:00")"
 python3 -c 'import cohort, os
 cohort.prepare(os.environ["PUENTE_T"], os.environ["PUENTE_SRC"],
                settings=[("max_per_day = 0", "max_per_day = 1")])' >/dev/null
-fc_sim_start -m "m1=$T/m1"
-write_conf "
-rules_directory = \"$T/rules\"
-modem \"$T/m1\" { }
-"
-fc_puented_start
-wait_until 30 "the modem ready" modems_ready 1
-fc_run "$PUENTECTL" --config "$CONF" contacts import "$T/contacts.csv" >/dev/null ||
-	fail "contacts import refused the cohort"
-enrolled() { [ "$(q "SELECT count(*) FROM rules_state")" = 6 ]; }
-wait_until 30 "six contacts enrolled" enrolled
+fc_cohort_start "$T/rules"
 
 messages() { record_count message; }
 n_events() { q "SELECT count(*) FROM events WHERE type = '$1'"; }

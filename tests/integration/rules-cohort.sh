@@ -14,17 +14,7 @@ export PYTHONPATH=$PUENTE_SRC/tests/integration/cohort:$PYTHONPATH
 # its first window, as `rules simulate` enrols at 00:00 of --from.
 fc_set "$(python3 -c 'import cohort; print(cohort.epoch(cohort.DAY0 + " 00:00"))')"
 rules=$(python3 -c 'import cohort, os; print(cohort.prepare(os.environ["PUENTE_T"], os.environ["PUENTE_SRC"]))')
-fc_sim_start -m "m1=$T/m1"
-write_conf "
-rules_directory = \"$rules\"
-modem \"$T/m1\" { }
-"
-fc_puented_start
-wait_until 30 "the modem ready" modems_ready 1
-fc_run "$PUENTECTL" --config "$CONF" contacts import "$T/contacts.csv" >/dev/null ||
-	fail "contacts import refused the cohort"
-enrolled() { [ "$(q "SELECT count(*) FROM rules_state")" = 6 ]; }
-wait_until 30 "six contacts enrolled" enrolled
+fc_cohort_start "$rules"
 
 PD_PID=$pd_pid python3 - <<'PY' || fail "the cohort does not match rules simulate"
 import os, sys, time
