@@ -14,16 +14,7 @@
 #   tests/crash.sh [BUILD]   CRASH_ROUNDS=N  CRASH_SEED=N  CRASH_FROM_VERSION=N (default 3)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-export PUENTE_BUILD=$(cd "${1:-$src/build}" && pwd) PUENTE_SRC=$src
-. "$src/tests/integration/daemon-lib.bash"
-. "$src/tests/integration/nginx-lib.bash"
-# A long run keeps its files apart from the short tests' /tmp/puente-daemon-test.* (a sweep
-# of those must not end it midway); dl_cleanup removes this directory instead.
-rmdir "$T"
-T=$(mktemp -d "${CRASH_TMPDIR:-/var/tmp}/puente-crash.XXXXXX")
-DB=$T/puente.db CONF=$T/puente.conf SOCK=$T/puented.sock
-# dl_cleanup reads the status from $? (set +e: under errexit '(exit 1)' would end the trap)
-trap 'rc=$?; set +e; nginx_stop; (exit $rc); dl_cleanup' EXIT
+. "$src/tests/longrun-lib.bash" "${1:-}" crash "${CRASH_TMPDIR:-/var/tmp}"
 ROUNDS=${CRASH_ROUNDS:-100}
 SEED=${CRASH_SEED:-$$}
 FROM=${CRASH_FROM_VERSION:-3}
@@ -143,15 +134,8 @@ sys.exit(0 if all(l.rstrip("\n") in have for l in open(sys.argv[2], encoding="ut
 PY
 }
 wait_until 120 "every inbound message stored" stored_all
-up_status() { "$PUENTECTL" --config "$CONF" status 2>/dev/null | sed -n 's/^Upload: //p'; }
-backlog0() { up_status | grep -q 'backlog 0 batches (0 events)'; }
 wait_until 180 "the upload backlog" backlog0
 # and every event of the store in the batches (late delivery reports still make events)
-uploaded_all() {
-	local v
-	v=$(python3 "$src/docs/central/validate.py" "$T/www/up" 2>/dev/null) &&
-		echo "$v" | grep -q "^$(q 'SELECT count(*) FROM events') events valid"
-}
 wait_until 120 "every event uploaded" uploaded_all
 puented_stop
 integrity end

@@ -17,16 +17,7 @@
 # docs/central/validate.py.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-export PUENTE_BUILD=$(cd "${1:-$src/build}" && pwd) PUENTE_SRC=$src
-. "$src/tests/integration/daemon-lib.bash"
-. "$src/tests/integration/nginx-lib.bash"
-# A long run keeps its files apart from the short tests' /tmp/puente-daemon-test.* (a sweep
-# of those must not end it midway); dl_cleanup removes this directory instead.
-rmdir "$T"
-T=$(mktemp -d "${SOAK_TMPDIR:-/var/tmp}/puente-soak.XXXXXX")
-DB=$T/puente.db CONF=$T/puente.conf SOCK=$T/puented.sock
-# dl_cleanup reads the status from $? (set +e: under errexit '(exit 1)' would end the trap)
-trap 'rc=$?; set +e; nginx_stop; (exit $rc); dl_cleanup' EXIT
+. "$src/tests/longrun-lib.bash" "${1:-}" soak "${SOAK_TMPDIR:-/var/tmp}"
 MIN=${SOAK_MINUTES:-30}
 SEED=${SOAK_SEED:-$$}
 KILLS=${SOAK_KILLS:-1}
@@ -140,14 +131,7 @@ while ! parts_settled && [ "$SECONDS" -lt "$end" ]; do sleep 1; done
 parts_settled || stuck=$(q "SELECT count(*) FROM outgoing_parts WHERE state IN ('queued','retry','sending')")
 # The upload backlog drains once the server is back (a retry waits at most backoff_max = 1m,
 # a partial batch is cut every 10 s).
-up_status() { "$PUENTECTL" --config "$CONF" status 2>/dev/null | sed -n 's/^Upload: //p'; }
-backlog0() { up_status | grep -q 'backlog 0 batches (0 events)'; }
 # Then every event of the store must be in the batches (events still come: late reports).
-uploaded_all() {
-	local v
-	v=$(python3 "$src/docs/central/validate.py" "$T/www/up" 2>/dev/null) &&
-		echo "$v" | grep -q "^$(q 'SELECT count(*) FROM events') events valid"
-}
 end=$((SECONDS + 150))
 while ! { backlog0 && uploaded_all; } && [ "$SECONDS" -lt "$end" ]; do sleep 3; done
 up_line=$(up_status)
