@@ -17,6 +17,7 @@
 
 #include "daemon/rules-runner-internal.h"
 #include "daemon/store.h"
+#include "tests/unit/test-runner-fixture.h"
 
 #define S 1000000LL /* microseconds per second */
 
@@ -85,36 +86,16 @@ static void test_jump_table(void **state)
 
 /* ---- on a loop and a store ---- */
 
-static char dir[64], db[128], secret[128], rules[512];
-static const char key[] = "an evaluator's key, 32 bytes ok.";
-
 static int setup(void **state)
 {
-        const char *src = getenv("PUENTE_SRC");
-        FILE *f;
-
         (void)state;
-        snprintf(dir, sizeof(dir), "/tmp/test-runner-clock-XXXXXX");
-        if (!mkdtemp(dir))
-                return -1;
-        snprintf(db, sizeof(db), "%s/puente.db", dir);
-        snprintf(secret, sizeof(secret), "%s/trial.key", dir);
-        snprintf(rules, sizeof(rules), "%s/etc/rules.d", src ? src : ".");
-        f = fopen(secret, "w");
-        if (!f)
-                return -1;
-        fputs(key, f);
-        fclose(f);
-        return 0;
+        return runner_setup("runner-clock");
 }
 
 static int teardown(void **state)
 {
-        char cmd[128];
-
         (void)state;
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        return system(cmd);
+        return runner_teardown();
 }
 
 struct jumps {

@@ -19,39 +19,22 @@
 #include "daemon/rules-files.h"
 #include "daemon/rules-runner.h"
 #include "daemon/store.h"
+#include "tests/unit/test-runner-fixture.h"
 #include "rules/arms.h"
 #include "rules/drive.h"
 #include "rules/parse.h"
 #include "rules/tz.h"
 
-static char dir[64], db[128], secret[128], rules[512];
-static const char key[] = "an evaluator's key, 32 bytes ok.";
-
 static int setup(void **state)
 {
-        const char *src = getenv("PUENTE_SRC");
-        FILE *f;
-
         (void)state;
-        snprintf(dir, sizeof(dir), "/tmp/test-runner-XXXXXX");
-        if (!mkdtemp(dir))
-                return -1;
-        snprintf(db, sizeof(db), "%s/puente.db", dir);
-        snprintf(secret, sizeof(secret), "%s/trial.key", dir);
-        snprintf(rules, sizeof(rules), "%s/etc/rules.d", src ? src : ".");
-        f = fopen(secret, "w");
-        fputs(key, f);
-        fclose(f);
-        return 0;
+        return runner_setup("runner");
 }
 
 static int teardown(void **state)
 {
-        char cmd[128];
-
         (void)state;
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        return system(cmd);
+        return runner_teardown();
 }
 
 static struct rules_set *load_set(void)
