@@ -116,6 +116,33 @@ static int next_ref(struct store *s, const char *recipient, unsigned *ret_ref)
         return r;
 }
 
+/* Inserts parts 1..count of message `id`, queued from not_before; pdus (borrowed) holds one
+ * pre-encoded PDU per part or is NULL (encoded at send time). Runs inside the caller's
+ * transaction. */
+static int insert_parts(struct store *s, int64_t id, unsigned count, const char *const *pdus,
+                        int64_t not_before, int64_t now)
+{
+        sqlite3_stmt *st;
+        int r = store_stmt(
+                s, STMT_PART_INSERT,
+                "INSERT INTO outgoing_parts (message_id, seq, pdu, next_attempt, updated)"
+                " VALUES (?1, ?2, ?3, ?4, ?5)",
+                &st);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < count; i++) {
+                sqlite3_bind_int64(st, 1, id);
+                sqlite3_bind_int(st, 2, (int)i + 1);
+                store_bind_text_or_null(st, 3, pdus ? pdus[i] : NULL);
+                sqlite3_bind_int64(st, 4, not_before);
+                sqlite3_bind_int64(st, 5, now);
+                r = store_step_done(s, st, "queue part");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int store_queue_message(struct store *s, const struct store_outgoing_new *m, int64_t now,
                         int64_t *ret_id)
 {
@@ -158,22 +185,9 @@ int store_queue_message(struct store *s, const struct store_outgoing_new *m, int
                 goto fail;
         id = sqlite3_last_insert_rowid(s->db);
 
-        r = store_stmt(s, STMT_PART_INSERT,
-                       "INSERT INTO outgoing_parts (message_id, seq, pdu, next_attempt, updated)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5)",
-                       &st);
+        r = insert_parts(s, id, m->part_count, m->pdus, m->not_before, now);
         if (r < 0)
                 goto fail;
-        for (unsigned i = 0; i < m->part_count; i++) {
-                sqlite3_bind_int64(st, 1, id);
-                sqlite3_bind_int(st, 2, (int)i + 1);
-                store_bind_text_or_null(st, 3, m->pdus ? m->pdus[i] : NULL);
-                sqlite3_bind_int64(st, 4, m->not_before);
-                sqlite3_bind_int64(st, 5, now);
-                r = store_step_done(s, st, "queue part");
-                if (r < 0)
-                        goto fail;
-        }
         r = store_tx_commit(s, "queue message");
         if (r < 0)
                 return r;
@@ -703,23 +717,10 @@ int store_message_resend(struct store *s, int64_t message_id, const char *why, i
         if (r < 0)
                 goto fail;
         id = sqlite3_last_insert_rowid(s->db);
-        r = store_stmt(s, STMT_PART_INSERT,
-                       "INSERT INTO outgoing_parts (message_id, seq, pdu, next_attempt, updated)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5)",
-                       &st);
+        /* no PDUs: encoded at send time with the new reference */
+        r = insert_parts(s, id, count, NULL, 0, now);
         if (r < 0)
                 goto fail;
-        for (unsigned i = 0; i < count; i++) {
-                /* no PDUs: encoded at send time with the new reference */
-                sqlite3_bind_int64(st, 1, id);
-                sqlite3_bind_int(st, 2, (int)i + 1);
-                sqlite3_bind_null(st, 3);
-                sqlite3_bind_int64(st, 4, 0);
-                sqlite3_bind_int64(st, 5, now);
-                r = store_step_done(s, st, "queue part");
-                if (r < 0)
-                        goto fail;
-        }
         r = store_tx_commit(s, "resend message");
         if (r < 0)
                 return r;
