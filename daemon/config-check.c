@@ -974,6 +974,15 @@ bool config_autodetect_allows(const struct config *c, uint16_t vendor, uint16_t 
         return filter_has(&c->allow, vendor, product, imei, iccid);
 }
 
+bool config_autodetect_may_probe(const struct config *c, uint16_t vendor, uint16_t product)
+{
+        if (filter_has(&c->deny, vendor, product, NULL, NULL))
+                return false;
+        if (c->allow.n_imei + c->allow.n_iccid > 0)
+                return true; /* its IMEI or SIM may be on the allow list: only a probe tells */
+        return config_autodetect_allows(c, vendor, product, NULL, NULL);
+}
+
 const struct config_clinic *config_staff_find(const struct config *c, const char *e164)
 {
         for (unsigned i = 0; e164 && *e164 && i < c->n_clinics; i++) {

@@ -205,6 +205,10 @@ const char *config_pin_for(const struct config *c, const struct config_modem *m,
  * all. Any identity may be unknown (vendor 0, NULL strings) and then does not match. */
 bool config_autodetect_allows(const struct config *c, uint16_t vendor, uint16_t product,
                               const char *imei, const char *iccid);
+/* Whether autodetection may open and probe a USB port before its IMEI and ICCID are known:
+ * false only when its vendor:product settles it (denied, or an allow list that names no
+ * IMEI or ICCID and not this vendor:product). config_autodetect_allows() decides after. */
+bool config_autodetect_may_probe(const struct config *c, uint16_t vendor, uint16_t product);
 
 /* The clinic whose staff (or manager) has this E.164 number, or NULL: the number must be
  * normalized already (a sender as the modem reported it goes through phone_normalize()). */

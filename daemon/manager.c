@@ -292,7 +292,7 @@ static void hp_added(const struct hotplug_port *p, void *userdata)
         if (!m->config->autodetect || m->stopping)
                 return;
         manager_sweep(m); /* a rejection or a binding of the node this one replaces goes */
-        if (p->usb && !config_autodetect_allows(m->config, p->vendor, p->product, NULL, NULL))
+        if (p->usb && !config_autodetect_may_probe(m->config, p->vendor, p->product))
                 return;
         if (p->usb && at_quirks_is_at_port(p->vendor, p->product, p->interface) == 0)
                 return; /* the table names it a data, diagnostic or GPS port */
