@@ -65,7 +65,7 @@ struct bank_dead {
 /* A due part copied out of store_next_parts() (its strings are borrowed there). */
 struct bank_due {
         int64_t part_id, message_id, last_modem;
-        int64_t pinned_modem, pinned_at; /* store_part: the modem that sent a part of it */
+        int64_t pinned_modem, pinned_at; /* store_part: the modem with a part of it out */
         unsigned seq, part_count, attempts;
         bool taken;
         int encode_error; /* no PDU stored and encoding at send time failed */
@@ -104,6 +104,9 @@ struct bank_track *bank_track_find(struct bank *b, int64_t part_id, bool create)
 void bank_track_forget(struct bank *b, int64_t part_id);
 void bank_dead_add(struct bank *b, int64_t message_id, const char *reason);
 const char *bank_dead_reason(const struct bank *b, int64_t message_id);
+/* A part of message_id is now "sending" on modem_id: its other parts in the due list are
+ * pinned there, as the store pins them (store_part.pinned_modem) for the next read. */
+void bank_due_pin(struct bank *b, int64_t message_id, int64_t modem_id, int64_t wall);
 void bank_retry_at(struct bank *b, uint64_t mono_ms);
 void bank_retry_prune(struct bank *b, uint64_t now_ms);
 void bank_modem_error(struct bank *b, struct bank_modem *m, uint64_t now_ms);

@@ -51,6 +51,23 @@ const char *bank_dead_reason(const struct bank *b, int64_t message_id)
         return NULL;
 }
 
+/* The due list may be reused for BANK_DUE_TTL_MS after it was read, and a part that goes out
+ * meanwhile changes the pin of its message's other parts. Without this, a part read before
+ * part 1 went out looked free to go anywhere once part 1's modem left READY (a re-init with
+ * the AT+CMGS still on the line, answered "+CMGS: <mr>" all the same): the soak's split
+ * message, issue 4. A modem already pinned stays (the store's pin is the first part's). */
+void bank_due_pin(struct bank *b, int64_t message_id, int64_t modem_id, int64_t wall)
+{
+        for (unsigned i = 0; i < b->n_due; i++) {
+                struct bank_due *d = &b->due[i];
+
+                if (d->message_id != message_id || d->pinned_modem)
+                        continue;
+                d->pinned_modem = modem_id;
+                d->pinned_at = wall;
+        }
+}
+
 void bank_retry_at(struct bank *b, uint64_t mono_ms)
 {
         unsigned latest = 0;

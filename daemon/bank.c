@@ -292,6 +292,7 @@ static int dispatch(struct bank *b, struct bank_modem *m, struct bank_due *d,
                 return 0; /* changed under us (another process): not ours any more */
         if (r < 0)
                 return r;
+        bank_due_pin(b, d->message_id, m->id, now->wall);
         m->pending_more = d->seq < d->part_count && find_due(b, d->message_id, d->seq + 1);
         m->busy = true;
         m->flight = (struct bank_flight){

@@ -279,17 +279,20 @@ static int message_event(struct store *s, enum store_stmt_id id, const char *sql
         return store_step_done(s, st, "write the message's event");
 }
 
-/* The pin: the modem of the message's parts that went out (the first by seq), and the
- * latest time one did. */
+/* The pin: the modem of the message's parts that went out or may be going out now (the
+ * first by seq), and the latest time one did. "sending" counts: its AT+CMGS may still be
+ * answered "+CMGS: <mr>" after its modem left READY (a re-init keeps the command on the
+ * line: at/modem.c stop_everything), and a part sent meanwhile from another SIM would never
+ * join it on the phone (issue 4, the split message of the soak). */
+#define PIN_STATES "('sending', 'sent', 'delivered', 'undeliverable', 'unknown')"
 #define PART_COLUMNS                                                                               \
         "p.id, p.message_id, p.seq, o.part_count, o.concat_ref, o.encoding, p.state,"              \
         " p.attempts, IFNULL(p.modem_id, 0), o.priority, o.recipient, o.text, p.pdu,"              \
         " IFNULL((SELECT q.modem_id FROM outgoing_parts q WHERE q.message_id = p.message_id"       \
-        "  AND q.modem_id IS NOT NULL AND q.state IN ('sent', 'delivered', 'undeliverable',"       \
-        "  'unknown') ORDER BY q.seq LIMIT 1), 0),"                                                \
+        "  AND q.modem_id IS NOT NULL AND q.state IN " PIN_STATES " ORDER BY q.seq LIMIT 1), 0),"  \
         " IFNULL((SELECT max(IFNULL(q.sent_at, q.updated)) FROM outgoing_parts q"                  \
-        "  WHERE q.message_id = p.message_id AND q.modem_id IS NOT NULL AND q.state IN"            \
-        "  ('sent', 'delivered', 'undeliverable', 'unknown')), 0)"
+        "  WHERE q.message_id = p.message_id AND q.modem_id IS NOT NULL AND q.state "              \
+        "IN " PIN_STATES "), 0)"
 
 static void read_part(sqlite3_stmt *st, struct store_part *p)
 {

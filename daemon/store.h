@@ -157,9 +157,9 @@ struct store_part {
         enum store_part_state state;
         unsigned attempts;
         int64_t modem_id; /* last modem tried, 0 if none */
-        /* The modem that sent a part of this message (sent, delivered, undeliverable or
-         * unknown), 0 if none: the other parts must go out through it (docs/bank.md); and
-         * the latest time it sent one (wall seconds). */
+        /* The modem that sent a part of this message or is sending one (sending, sent,
+         * delivered, undeliverable or unknown), 0 if none: the other parts must go out
+         * through it (docs/bank.md); and the latest time it sent one (wall seconds). */
         int64_t pinned_modem, pinned_at;
         int priority;
         char recipient[STORE_NUMBER_MAX];
