@@ -7,8 +7,12 @@
  * to a callback is borrowed for the call. Callbacks run on the event loop and may call any
  * hotplug function but hotplug_free().
  *
- * Without udev (containers, the tests with ptys) the monitor cannot start: hotplug_new()
- * still succeeds, hotplug_monitoring() says false, and globs keep working. */
+ * Without udev (containers, the tests with ptys) nothing is found, and globs keep working:
+ * sd-device (systemd 252) joins udev's netlink group only when /run/udev/control exists or
+ * /dev is a devtmpfs, and its enumeration skips a tty udev has not recorded in
+ * /run/udev/data. hotplug_new() still succeeds when the monitor cannot start at all (no
+ * netlink socket); hotplug_monitoring() then says false. The udev path is tested for real
+ * in tests/integration/hotplug-udev.sh (docs/modems.md). */
 #pragma once
 
 #include <limits.h>

@@ -159,18 +159,31 @@ back() { [ "$(device_of "$id1")" = "$D/ttyUSB8" ] && [ "$(state_of "$id1")" = re
 wait_until 30 "the SIM7600 known again on ttyUSB8" back
 [ "$(q "SELECT count(*) FROM modems WHERE imei = '$IMEI1'")" = 1 ] || fail "a second store row for the SIM7600"
 
-# One modem, two AT ports: a Telit-like 1bc7:1201 (no row in the quirks table) with AT on
-# interfaces 0 and 3.
-node ttyUSB9 "$S/m5"
-node ttyUSB10 "$S/m6"
-fu usb 1-5 1bc7:1201 "0=ttyUSB9=$D/ttyUSB9" "3=ttyUSB10=$D/ttyUSB10" --send
+# A USB reset (AT+CFUN=1,1 reboots a modem: it leaves the bus and comes back at once): the
+# E3131's pty goes, "remove", and "add" under the same name; the same binding or a new one
+# must take it again.
+m2_before=$(parts_by m2)
+simctl unplug m2 >/dev/null
+unnode ttyUSB5
+fu remove 1-2 --send
+simctl replug m2 >/dev/null
+node ttyUSB5 "$S/m2"
+fu usb 1-2 12d1:1506 "1=ttyUSB5=$D/ttyUSB5" --send
+reopened() { [ "$(opened ttyUSB5)" -ge 2 ] && [ "$(state_of "$id2")" = ready ]; }
+wait_until 30 "the E3131 back on ttyUSB5 after its reset" reopened
+
+# One modem, two AT ports: a cdc-acm modem (1bc7:1201, no row in the quirks table) with AT
+# on interfaces 0 and 3.
+node ttyACM0 "$S/m5"
+node ttyACM1 "$S/m6"
+fu usb 1-5 1bc7:1201 "0=ttyACM0=$D/ttyACM0" "3=ttyACM1=$D/ttyACM1" --send
 wait_until 30 "the two-port modem ready" imei_ready "$IMEI_DUP"
 dup_rejected() { grep -q "not used: another port of modem $IMEI_DUP is in use" "$T/puented.log"; }
 wait_until 30 "its second AT port closed as a duplicate" dup_rejected
 dup_dev=$(q "SELECT device FROM modems WHERE imei = '$IMEI_DUP'")
 case $dup_dev in
-"$D/ttyUSB9") used=m5 other=m6 other_node=ttyUSB10 ;;
-"$D/ttyUSB10") used=m6 other=m5 other_node=ttyUSB9 ;;
+"$D/ttyACM0") used=m5 other=m6 other_node=ttyACM1 ;;
+"$D/ttyACM1") used=m6 other=m5 other_node=ttyACM0 ;;
 *) fail "the two-port modem is on $dup_dev" ;;
 esac
 other_pts=$(readlink -f "$S/$other")
@@ -184,6 +197,8 @@ wait_until 40 "the third round sent" parts_settled
 cat "$T/msgs1" "$T/msgs2" "$T/msgs3" >"$T/all3"
 check_exactly_once "$T/all3"
 [ "$(parts_by "$other")" = 0 ] || fail "$(parts_by "$other") parts went out through the duplicate port"
+[ "$(parts_by m2)" -gt "$m2_before" ] || fail "the E3131 not used after its reset"
+[ "$(q "SELECT count(*) FROM modems WHERE imei = '$IMEI2'")" = 1 ] || fail "a second store row for the E3131"
 sent_after=$(q "SELECT sent_today FROM modems WHERE id = $id1")
 [ "$sent_after" = "$(parts_by m1)" ] ||
 	fail "the SIM7600's sent counter is $sent_after (was $sent_before before the unplug), $(parts_by m1) parts went out through it"

@@ -10,6 +10,7 @@ enumeration skips a device with a device number), and sends udev's netlink messa
 
     fakeudev.py init
     fakeudev.py usb PORT VID:PID IFACE=TTY=DEVNAME... [--send]   e.g. 1-1 1e0e:9001 2=ttyUSB2=/dev/x/ttyUSB2
+                (ttyUSBn: usb-serial, a port device between interface and tty; ttyACMn: cdc-acm)
     fakeudev.py platform TTY DEVNAME [--send]                     a tty with no USB parent
     fakeudev.py remove PORT|TTY [--send]                          a USB device and its ttys, or a platform tty
     fakeudev.py can-send                                          exit 0 if udev's group takes our messages
@@ -33,7 +34,7 @@ NETLINK_KOBJECT_UEVENT = 15
 UDEV_GROUP = 2  # MONITOR_GROUP_UDEV: what udevd broadcasts after its rules ran
 UDEV_MONITOR_MAGIC = 0xFEEDCAFE
 HEADER = struct.Struct("=8sIIIIIIII")  # monitor_netlink_header: prefix, magic, sizes, hashes
-TTYUSB_MAJOR, USB_DEVICE_MAJOR, TTYS_MAJOR, TTYS_MINOR0 = 188, 189, 4, 64
+TTYUSB_MAJOR, TTYACM_MAJOR, USB_DEVICE_MAJOR, TTYS_MAJOR, TTYS_MINOR0 = 188, 166, 189, 4, 64
 
 
 class Usage(Exception):
@@ -215,27 +216,29 @@ def cmd_usb(args):
     events.append((usb, "usb", ue, ()))
     for num, tty, devname in ifaces:
         intf = "%s/%s:1.%d" % (usb, port, num)
-        iue = [("DEVTYPE", "usb_interface"), ("DRIVER", "option"),
+        iue = [("DEVTYPE", "usb_interface"), ("DRIVER", "cdc_acm" if tty.startswith("ttyACM") else "option"),
                ("PRODUCT", "%x/%x/318" % (int(vid, 16), int(pid, 16))), ("INTERFACE", "255/255/255")]
         device(intf, "usb", iue)
         write(SYS + intf + "/bInterfaceNumber", "%02x\n" % num)
         link(SYS + "/bus/usb/devices/%s:1.%d" % (port, num), rel("/bus/usb/devices", intf))
         events.append((intf, "usb", iue, ()))
-        # usb-serial (option, ttyUSB): the port device, then its tty below it
-        serial = intf + "/" + tty
-        device(serial, "usb-serial", [("DRIVER", "option1")])
-        link(SYS + "/bus/usb-serial/devices/" + tty, rel("/bus/usb-serial/devices", serial))
-        events.append((serial, "usb-serial", [("DRIVER", "option1")], ()))
-        minor = int(tty[len("ttyUSB"):]) if tty.startswith("ttyUSB") else 0
-        tue = [("MAJOR", str(TTYUSB_MAJOR)), ("MINOR", str(minor)), ("DEVNAME", devname[len("/dev/"):])]
-        node = serial + "/tty/" + tty
+        if tty.startswith("ttyACM"):  # cdc-acm: the tty right below the interface
+            parent, major, minor = intf, TTYACM_MAJOR, int(tty[len("ttyACM"):])
+        else:  # usb-serial (option, ttyUSB): the port device, then its tty below it
+            parent, major = intf + "/" + tty, TTYUSB_MAJOR
+            minor = int(tty[len("ttyUSB"):]) if tty.startswith("ttyUSB") else 0
+            device(parent, "usb-serial", [("DRIVER", "option1")])
+            link(SYS + "/bus/usb-serial/devices/" + tty, rel("/bus/usb-serial/devices", parent))
+            events.append((parent, "usb-serial", [("DRIVER", "option1")], ()))
+        tue = [("MAJOR", str(major)), ("MINOR", str(minor)), ("DEVNAME", devname[len("/dev/"):])]
+        node = parent + "/tty/" + tty
         device(node, "tty", tue)
-        write(SYS + node + "/dev", "%d:%d\n" % (TTYUSB_MAJOR, minor))
-        link(SYS + node + "/device", rel(node, serial))  # what serial.c walks up from
+        write(SYS + node + "/dev", "%d:%d\n" % (major, minor))
+        link(SYS + node + "/device", rel(node, parent))  # what serial.c walks up from
         link(SYS + "/class/tty/" + tty, rel("/class/tty", node))
         props = [("ID_VENDOR_ID", vid), ("ID_MODEL_ID", pid), ("ID_USB_INTERFACE_NUM", "%02x" % num),
                  ("ID_BUS", "usb")]
-        tty_db(TTYUSB_MAJOR, minor, props)
+        tty_db(major, minor, props)
         events.append((node, "tty", tue, props))
     if send_now:  # in the kernel's order: the device, its interfaces, their ports and ttys
         for devpath, subsystem, uevent, extra in events:
