@@ -135,7 +135,8 @@ m1_before=$(parts_by m1)
 simctl unplug m1 >/dev/null
 for i in 0 1 2; do unnode "ttyUSB$i"; done
 fu remove 1-1 --send
-wait_until 10 "the SIM7600 unplugged" eval '[ "$(state_of "$id1")" = unplugged ]'
+m1_unplugged() { [ "$(state_of "$id1")" = unplugged ]; }
+wait_until 10 "the SIM7600 unplugged" m1_unplugged
 # puentectl status reads the daemon's snapshot, written soon after a change
 status_unplugged() {
 	"$PUENTECTL" --config "$CONF" status >"$T/status.txt" 2>&1 || true
@@ -186,9 +187,19 @@ case $dup_dev in
 "$D/ttyACM1") used=m6 other=m5 other_node=ttyACM0 ;;
 *) fail "the two-port modem is on $dup_dev" ;;
 esac
-other_pts=$(readlink -f "$S/$other")
-closed() { ! ls -l "/proc/$pd_pid/fd" 2>/dev/null | grep -q -- "-> $other_pts\$"; }
-wait_until 10 "the duplicate port ($other_node) closed" closed
+# closed NODE LINK: none of puented's file descriptors leads to NODE or the pty behind
+# puente-sim's LINK (the kernel names a bind-mounted node by the path it was opened through)
+closed() {
+	local fd to pts
+	pts=$(readlink -f "$2")
+	for fd in /proc/"$pd_pid"/fd/*; do
+		to=$(readlink "$fd" 2>/dev/null) || continue
+		[ "$to" != "$pts" ] && [ "$to" != "$D/$1" ] || return 1
+	done
+}
+wait_until 10 "the duplicate port ($other_node) closed" closed "$other_node" "$S/$other"
+! closed "${dup_dev#"$D"/}" "$S/$used" || fail "the port in use is not seen open: the check above proves nothing"
+[ "$(opened "$other_node")" = 1 ] || fail "the duplicate port $other_node was opened $(opened "$other_node") times, want once"
 
 make_messages 12 "$T/msgs3" "${phones[@]}"
 sed -i 's/\t/\tround three: /' "$T/msgs3"
