@@ -1,6 +1,7 @@
 /* puented, the SMS daemon: options, configuration, logging, then the manager's loop. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,13 @@ int main(int argc, char **argv)
                 print_diag(config_path, r, &diag);
                 return 1;
         }
+
+        /* Before any thread or child: the upload helper's exit is an sd-event child source,
+         * which needs SIGCHLD blocked (and the kernel then keeps the zombie for sd-event). */
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, NULL);
 
         struct manager *m = NULL;
         r = manager_new(cfg, config_path, verbose, &m); /* takes cfg */

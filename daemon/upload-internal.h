@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "daemon/batch.h"
 #include "daemon/pseudo.h"
@@ -83,3 +84,7 @@ unsigned upload_backoff(unsigned failures, unsigned first, unsigned max, double 
  * window [start, end) in minutes, wrapping past midnight when end < start; start == end is
  * always. Pure. */
 unsigned upload_wait_for_hours(int start, int end, int minute_of_day);
+
+/* The PID of the upload helper running now, 0 when none (for tests: to kill it mid-transfer,
+ * or read its /proc/<pid>/cmdline). */
+pid_t upload_helper_pid(const struct upload *u);

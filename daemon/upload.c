@@ -1,6 +1,6 @@
-/* The uploader on the sd-event loop: libcurl's multi interface with its sockets and timer
- * as sd-event sources, one PUT at a time, back-off with jitter (see upload.h). With
- * upload-cut.c, the only files that include curl/curl.h. */
+/* The uploader on the sd-event loop: cuts batches, runs one PUT at a time in the upload
+ * helper (a child process, daemon/upload-spawn.c, so puented never maps libcurl), back-off
+ * with jitter (see upload.h). */
 #include "daemon/upload.h"
 
 _Static_assert((int)UPLOAD_AUTH_S3 == (int)CONFIG_UPLOAD_AUTH_S3 &&
@@ -13,19 +13,16 @@ _Static_assert((int)UPLOAD_AUTH_S3 == (int)CONFIG_UPLOAD_AUTH_S3 &&
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "daemon/log.h"
 #include "daemon/upload-internal.h"
+#include "daemon/upload-spawn.h"
 
-#define USEC_PER_SEC      1000000ull
-#define CONNECT_TIMEOUT_S 30
-#define LOCK_RETRY_S      1
+#define USEC_PER_SEC 1000000ull
+#define LOCK_RETRY_S 1
 /* sd-event coalesces timers within 250 ms by default; a batch follows the last at once. */
 #define TIMER_ACCURACY_US 1
 
@@ -34,16 +31,10 @@ struct upload {
         struct store *store;
         struct upload_config cfg;
         struct upload_cutter cutter;
-        CURLM *multi;
-        sd_event_source *curl_timer, *work;
+        sd_event_source *work;
         /* the PUT in flight: one at a time, in batch order */
-        CURL *easy;
-        struct curl_slist *headers;
-        uint8_t *body;
-        size_t body_len, body_off;
+        struct upload_spawn *child;
         struct batch_info body_info;
-        char errbuf[CURL_ERROR_SIZE];
-        char url[CONFIG_URL_MAX + 128];
         /* state */
         bool force_partial;
         int64_t last_cut_check, last_ok, last_attempt, next_attempt, started, heartbeat_check;
@@ -65,125 +56,6 @@ static void schedule(struct upload *u, unsigned delay_s)
         sd_event_source_set_enabled(u->work, SD_EVENT_ONESHOT);
 }
 
-static void check_done(struct upload *u);
-
-/* ---- curl's sockets and timer as sd-event sources ---- */
-
-static int on_socket_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        struct upload *u = userdata;
-        int flags = 0, running;
-
-        if (revents & EPOLLIN)
-                flags |= CURL_CSELECT_IN;
-        if (revents & EPOLLOUT)
-                flags |= CURL_CSELECT_OUT;
-        if (revents & (EPOLLERR | EPOLLHUP))
-                flags |= CURL_CSELECT_ERR;
-        curl_multi_socket_action(u->multi, fd, flags, &running);
-        check_done(u);
-        return 0;
-}
-
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-        struct upload *u = userp;
-        sd_event_source *src = socketp;
-        uint32_t events = 0;
-
-        if (what == CURL_POLL_REMOVE) {
-                if (src) {
-                        sd_event_source_disable_unref(src);
-                        curl_multi_assign(u->multi, fd, NULL);
-                }
-                return 0;
-        }
-        if (what & CURL_POLL_IN)
-                events |= EPOLLIN;
-        if (what & CURL_POLL_OUT)
-                events |= EPOLLOUT;
-        if (src) {
-                if (sd_event_source_set_io_events(src, events) < 0 ||
-                    sd_event_source_set_enabled(src, SD_EVENT_ON) < 0)
-                        return -1;
-                return 0;
-        }
-        if (sd_event_add_io(u->loop, &src, fd, events, on_socket_io, u) < 0)
-                return -1;
-        sd_event_source_set_description(src, "upload-socket");
-        curl_multi_assign(u->multi, fd, src);
-        return 0;
-}
-
-static int on_curl_timer_fired(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct upload *u = userdata;
-        int running;
-
-        curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        check_done(u);
-        return 0;
-}
-
-/* curl asks for a call back in timeout_ms (-1: none). Never act from inside curl: arm. */
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-        struct upload *u = userp;
-        uint64_t now;
-
-        if (timeout_ms < 0)
-                return sd_event_source_set_enabled(u->curl_timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-        sd_event_now(u->loop, CLOCK_MONOTONIC, &now);
-        if (sd_event_source_set_time(u->curl_timer, now + (uint64_t)timeout_ms * 1000) < 0 ||
-            sd_event_source_set_enabled(u->curl_timer, SD_EVENT_ONESHOT) < 0)
-                return -1;
-        return 0;
-}
-
-/* ---- one PUT ---- */
-
-static size_t read_body(char *buf, size_t size, size_t nitems, void *userdata)
-{
-        struct upload *u = userdata;
-        size_t n = size * nitems, left = u->body_len - u->body_off;
-
-        if (n > left)
-                n = left;
-        memcpy(buf, u->body + u->body_off, n);
-        u->body_off += n;
-        return n;
-}
-
-/* curl rewinds when it must send the body again (a redirect or an auth round). */
-static int seek_body(void *userdata, curl_off_t offset, int origin)
-{
-        struct upload *u = userdata;
-
-        if (origin != SEEK_SET || offset < 0 || (size_t)offset > u->body_len)
-                return CURL_SEEKFUNC_CANTSEEK;
-        u->body_off = (size_t)offset;
-        return CURL_SEEKFUNC_OK;
-}
-
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-        return size * nmemb;
-}
-
-static void end_transfer(struct upload *u)
-{
-        if (u->easy) {
-                curl_multi_remove_handle(u->multi, u->easy);
-                curl_easy_cleanup(u->easy);
-                u->easy = NULL;
-        }
-        curl_slist_free_all(u->headers);
-        u->headers = NULL;
-        free(u->body);
-        u->body = NULL;
-        u->body_len = u->body_off = 0;
-}
-
 static void set_error(struct upload *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_error(struct upload *u, const char *fmt, ...)
 {
@@ -191,201 +63,6 @@ static void set_error(struct upload *u, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(u->last_error, sizeof(u->last_error), fmt, ap);
         va_end(ap);
-}
-
-static int setup_auth(struct upload *u, CURL *e)
-{
-        const struct upload_config *c = &u->cfg;
-        char region[160];
-
-        switch (c->auth) {
-        case UPLOAD_AUTH_NONE:
-                break;
-        case UPLOAD_AUTH_BEARER:
-                curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
-                curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, c->token);
-                break;
-        case UPLOAD_AUTH_BASIC:
-                curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-                curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
-                curl_easy_setopt(e, CURLOPT_PASSWORD, c->password);
-                break;
-        case UPLOAD_AUTH_CERT:
-                curl_easy_setopt(e, CURLOPT_SSLCERT, c->client_cert);
-                if (c->client_key[0])
-                        curl_easy_setopt(e, CURLOPT_SSLKEY, c->client_key);
-                break;
-        case UPLOAD_AUTH_S3: {
-                char sha[BATCH_HASH_HEX + 1], h[BATCH_HASH_HEX + 32];
-                /* S3 wants the payload's hash signed with the request */
-                batch_sha256_hex(u->body, u->body_len, sha);
-                snprintf(h, sizeof(h), "x-amz-content-sha256: %s", sha);
-                struct curl_slist *l = curl_slist_append(u->headers, h);
-                if (!l)
-                        return -ENOMEM;
-                u->headers = l;
-                snprintf(region, sizeof(region), "aws:amz:%s:s3",
-                         c->s3_region[0] ? c->s3_region : "us-east-1");
-                curl_easy_setopt(e, CURLOPT_AWS_SIGV4, region);
-                curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
-                curl_easy_setopt(e, CURLOPT_PASSWORD, c->password);
-                break;
-        }
-        }
-        return 0;
-}
-
-/* libcurl is set up at the first transfer, not at start: curl_global_init() sets up libssl,
- * libssh2 and curl's other libraries, about 0.6 MiB of puented's resident set
- * (docs/benchmarks.md, issue 4) that a clinic with no upload target never needs. Once per
- * process (curl's global cleanup is not re-entrant); puented has one thread. */
-static int curl_start(struct upload *u)
-{
-        static bool curl_ready;
-
-        if (!curl_ready) {
-                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                        return -EIO;
-                curl_ready = true;
-        }
-        if (u->multi)
-                return 0;
-        u->multi = curl_multi_init();
-        if (!u->multi)
-                return -ENOMEM;
-        curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-        curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
-        curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-        curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
-        return 0;
-}
-
-static int start_put(struct upload *u, uint64_t batch)
-{
-        char path[UPLOAD_NAME_MAX];
-        int r;
-
-        r = upload_batch_path(u->cutter.dir, batch, path, sizeof(path));
-        if (r == 0)
-                r = upload_read_file(path, &u->body, &u->body_len);
-        if (r == 0 && (batch_peek_header(u->body, u->body_len, &u->body_info) < 0 ||
-                       u->body_info.batch != batch))
-                r = -EBADMSG;
-        if (r < 0) {
-                set_error(u, "batch %" PRIu64 " unreadable in %s: %s", batch, u->cutter.dir,
-                          strerror(-r));
-                end_transfer(u);
-                return r;
-        }
-        size_t base = strlen(u->cfg.url);
-        while (base > 0 && u->cfg.url[base - 1] == '/')
-                base--;
-        snprintf(u->url, sizeof(u->url), "%.*s/%s/%0*" PRIu64 ".ndjson.gz", (int)base, u->cfg.url,
-                 u->cutter.device, UPLOAD_BATCH_DIGITS, batch);
-
-        if (curl_start(u) < 0) {
-                end_transfer(u);
-                set_error(u, "libcurl could not be initialized");
-                return -EIO;
-        }
-        CURL *e = curl_easy_init();
-        struct curl_slist *l = curl_slist_append(NULL, "Content-Type: application/gzip");
-        if (l)
-                l = curl_slist_append(l, "Expect:"); /* no 100-continue round trip */
-        u->headers = l;
-        if (!e || !l || setup_auth(u, e) < 0) {
-                if (e)
-                        curl_easy_cleanup(e);
-                end_transfer(u);
-                set_error(u, "out of memory");
-                return -ENOMEM;
-        }
-        u->easy = e;
-        u->body_off = 0;
-        u->errbuf[0] = '\0';
-        curl_easy_setopt(e, CURLOPT_URL, u->url);
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
-        curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body);
-        curl_easy_setopt(e, CURLOPT_READDATA, u);
-        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_body);
-        curl_easy_setopt(e, CURLOPT_SEEKDATA, u);
-        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)u->body_len);
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, u->headers);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, u->errbuf);
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)u->cfg.timeout);
-        curl_easy_setopt(
-                e, CURLOPT_CONNECTTIMEOUT,
-                (long)(u->cfg.timeout < CONNECT_TIMEOUT_S ? u->cfg.timeout : CONNECT_TIMEOUT_S));
-        /* Certificates are always verified (curl's default, said again so no one unsays it). */
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (u->cfg.ca_file[0])
-                curl_easy_setopt(e, CURLOPT_CAINFO, u->cfg.ca_file);
-        curl_easy_setopt(e, CURLOPT_PRIVATE, u);
-        u->last_attempt = now_s();
-        if (curl_multi_add_handle(u->multi, e) != CURLM_OK) {
-                end_transfer(u);
-                set_error(u, "cannot start the transfer");
-                return -EIO;
-        }
-        return 0;
-}
-
-/* Plain words for the status: what failed, not curl's enum. */
-static void describe_failure(struct upload *u, CURLcode rc, long code)
-{
-        const char *detail = u->errbuf[0] ? u->errbuf : curl_easy_strerror(rc);
-
-        if (rc == CURLE_OK) {
-                /* nginx answers 400 to a TLS client without the certificate that
-                 * ssl_verify_client requires, or with one from a CA it does not know */
-                const char *cert_400 =
-                        u->cfg.auth == UPLOAD_AUTH_CERT
-                                ? " (refused: the server did not accept our client certificate)"
-                                : " (bad request: a server that requires a client certificate"
-                                  " answers this to a box without one: auth = \"cert\")";
-                const char *what = code == 400   ? cert_400
-                                   : code == 401 ? " (not authorised: check token or user)"
-                                   : code == 403 ? " (forbidden: check the server's rights)"
-                                   : code == 404 ? " (no such place: check the url)"
-                                   : code >= 500 ? " (server error)"
-                                                 : "";
-                set_error(u, "server answered %ld%s", code, what);
-                return;
-        }
-        switch (rc) {
-        case CURLE_COULDNT_RESOLVE_HOST:
-                set_error(u, "cannot resolve the server's name (DNS or no network): %s", detail);
-                break;
-        case CURLE_COULDNT_CONNECT:
-                set_error(u, "no connection to the server (refused or no route): %s", detail);
-                break;
-        case CURLE_OPERATION_TIMEDOUT:
-                set_error(u, "timed out after %u s: %s", u->cfg.timeout, detail);
-                break;
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CACERT_BADFILE:
-                set_error(u, "server certificate not trusted: %s", detail);
-                break;
-        case CURLE_SSL_CERTPROBLEM:
-                set_error(u, "client certificate or key unusable: %s", detail);
-                break;
-        case CURLE_SSL_CONNECT_ERROR:
-                set_error(u, "TLS failed: %s", detail);
-                break;
-        case CURLE_GOT_NOTHING:
-        case CURLE_SEND_ERROR:
-        case CURLE_RECV_ERROR:
-        case CURLE_PARTIAL_FILE:
-                set_error(u, "connection cut off: %s", detail);
-                break;
-        default:
-                set_error(u, "upload failed: %s", detail);
-                break;
-        }
 }
 
 static double jitter(void)
@@ -396,23 +73,36 @@ static double jitter(void)
         return (double)v / 4294967296.0;
 }
 
-static void transfer_done(struct upload *u, CURLcode rc)
+static void failed_try(struct upload *u, uint64_t batch)
 {
-        long code = 0;
+        u->failures++;
+        unsigned delay =
+                upload_backoff(u->failures, u->cfg.retry_first, u->cfg.backoff_max, jitter());
+        u->next_attempt = now_s() + delay;
+        if (u->failures == 1)
+                log_warning("upload: batch %" PRIu64 ": %s; trying again in %u s", batch,
+                            u->last_error, delay);
+        else
+                log_debug("upload: batch %" PRIu64 ": %s (failure %u); again in %u s", batch,
+                          u->last_error, u->failures, delay);
+        schedule(u, delay);
+}
+
+/* The helper has exited: its result, or what went wrong with it. */
+static void transfer_done(const struct upload_spawn_result *res, void *userdata)
+{
+        struct upload *u = userdata;
         uint64_t batch = u->body_info.batch;
         int64_t last_seq = u->body_info.last_seq;
 
-        curl_easy_getinfo(u->easy, CURLINFO_RESPONSE_CODE, &code);
-        if (rc == CURLE_OK && code >= 200 && code < 300) {
+        u->child = upload_spawn_free(u->child);
+        if (res->ran && upload_helper_succeeded(&res->result)) {
                 char buf[32];
                 int r = upload_position_set_sent(u->store, batch, last_seq);
-                end_transfer(u);
                 if (r < 0) {
                         set_error(u, "sent batch %" PRIu64 " but cannot record it: %s", batch,
                                   store_errmsg(u->store));
-                        u->failures++;
-                        schedule(u, upload_backoff(u->failures, u->cfg.retry_first,
-                                                   u->cfg.backoff_max, jitter()));
+                        failed_try(u, batch);
                         return;
                 }
                 u->last_ok = now_s();
@@ -427,29 +117,54 @@ static void transfer_done(struct upload *u, CURLcode rc)
                 schedule(u, 0);
                 return;
         }
-        describe_failure(u, rc, code);
-        end_transfer(u);
-        u->failures++;
-        unsigned delay =
-                upload_backoff(u->failures, u->cfg.retry_first, u->cfg.backoff_max, jitter());
-        u->next_attempt = now_s() + delay;
-        if (u->failures == 1)
-                log_warning("upload: batch %" PRIu64 ": %s; trying again in %u s", batch,
-                            u->last_error, delay);
+        if (res->ran)
+                upload_helper_describe(&res->result, u->cfg.auth, u->cfg.timeout, u->last_error,
+                                       sizeof(u->last_error));
         else
-                log_debug("upload: batch %" PRIu64 ": %s (failure %u); again in %u s", batch,
-                          u->last_error, u->failures, delay);
-        schedule(u, delay);
+                set_error(u, "%s", res->error);
+        failed_try(u, batch);
 }
 
-static void check_done(struct upload *u)
+/* Starts the helper on the batch after the last sent. */
+static int start_put(struct upload *u, uint64_t batch)
 {
-        CURLMsg *m;
-        int left;
+        char path[UPLOAD_NAME_MAX], object[BATCH_DEVICE_MAX + 32], helper[CONFIG_PATH_MAX + 64],
+                err[UPLOAD_ERROR_MAX], settings[UPLOAD_HELPER_SETTINGS_MAX];
+        uint8_t *body = NULL;
+        size_t body_len = 0, settings_len = 0;
+        int r;
 
-        while ((m = curl_multi_info_read(u->multi, &left)))
-                if (m->msg == CURLMSG_DONE && m->easy_handle == u->easy)
-                        transfer_done(u, m->data.result);
+        r = upload_batch_path(u->cutter.dir, batch, path, sizeof(path));
+        if (r == 0)
+                r = upload_read_file(path, &body, &body_len);
+        if (r == 0 &&
+            (batch_peek_header(body, body_len, &u->body_info) < 0 || u->body_info.batch != batch))
+                r = -EBADMSG;
+        free(body);
+        if (r < 0) {
+                set_error(u, "batch %" PRIu64 " unreadable in %s: %s", batch, u->cutter.dir,
+                          strerror(-r));
+                return r;
+        }
+        snprintf(object, sizeof(object), "%s/%0*" PRIu64 ".ndjson.gz", u->cutter.device,
+                 UPLOAD_BATCH_DIGITS, batch);
+        r = upload_helper_settings_write(&u->cfg, settings, sizeof(settings), &settings_len);
+        if (r < 0) {
+                set_error(u, "upload settings cannot be passed on: %s",
+                          r == -EINVAL ? "a value holds a line break" : strerror(-r));
+                return r;
+        }
+        upload_spawn_find_helper(u->cfg.helper, helper, sizeof(helper));
+        u->last_attempt = now_s();
+        r = upload_spawn_start(u->loop, helper, path, object, settings, settings_len,
+                               u->cfg.timeout + UPLOAD_SPAWN_GRACE_S, transfer_done, u, &u->child,
+                               err);
+        explicit_bzero(settings, sizeof(settings)); /* the secrets */
+        if (r < 0) {
+                set_error(u, "%s", err);
+                return r;
+        }
+        return 0;
 }
 
 /* ---- the work: cut, then send the next batch ---- */
@@ -538,18 +253,15 @@ static int on_work(sd_event_source *s, uint64_t usec, void *userdata)
         unsigned to_cut = (unsigned)(u->last_cut_check + u->cfg.cut_interval - now);
         if (u->last_cut_check + u->cfg.cut_interval > now && to_cut < next)
                 next = to_cut;
-        if (u->easy || !u->cfg.url[0] || upload_position_read(u->store, &pos) < 0) {
+        if (u->child || !u->cfg.url[0] || upload_position_read(u->store, &pos) < 0) {
                 schedule(u, next);
                 return 0;
         }
         if (pos.sent < pos.cut) {
                 unsigned wait = wait_for_hours(u);
                 if (wait == 0 && now >= u->next_attempt) {
-                        if (start_put(u, pos.sent + 1) < 0) {
-                                u->failures++;
-                                schedule(u, upload_backoff(u->failures, u->cfg.retry_first,
-                                                           u->cfg.backoff_max, jitter()));
-                        }
+                        if (start_put(u, pos.sent + 1) < 0)
+                                failed_try(u, pos.sent + 1);
                         return 0;
                 }
                 if (wait == 0)
@@ -610,15 +322,11 @@ int upload_new(sd_event *loop, struct store *store, const struct upload_config *
         if (upload_position_read(store, &pos) == 0)
                 upload_prune(u->cutter.dir, pos.sent); /* left by a crash after the 2xx */
 
-        if (sd_event_add_time(loop, &u->curl_timer, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_US,
-                              on_curl_timer_fired, u) < 0 ||
-            sd_event_add_time(loop, &u->work, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_US, on_work, u) <
-                    0) {
+        if (sd_event_add_time(loop, &u->work, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_US, on_work, u) <
+            0) {
                 upload_free(u);
                 return -ENOMEM;
         }
-        sd_event_source_set_enabled(u->curl_timer, SD_EVENT_OFF);
-        sd_event_source_set_description(u->curl_timer, "upload-curl-timer");
         sd_event_source_set_description(u->work, "upload-work");
         schedule(u, 0); /* resume where the last run stopped */
         *ret = u;
@@ -629,10 +337,7 @@ struct upload *upload_free(struct upload *u)
 {
         if (!u)
                 return NULL;
-        end_transfer(u);
-        if (u->multi)
-                curl_multi_cleanup(u->multi); /* removes the sockets: their sources go too */
-        sd_event_source_disable_unref(u->curl_timer);
+        u->child = upload_spawn_free(u->child); /* kills and reaps a helper still running */
         sd_event_source_disable_unref(u->work);
         upload_cutter_done(&u->cutter);
         sd_event_unref(u->loop);
@@ -649,8 +354,13 @@ void upload_kick(struct upload *u, bool force)
                 u->force_partial = true;
                 u->next_attempt = 0;
         }
-        if (!u->easy)
+        if (!u->child)
                 schedule(u, 0);
+}
+
+pid_t upload_helper_pid(const struct upload *u)
+{
+        return u ? upload_spawn_pid(u->child) : 0;
 }
 
 static int count_one(const struct store_event_row *ev, void *userdata)
@@ -664,7 +374,7 @@ bool upload_idle(struct upload *u)
         struct upload_position pos;
         int64_t next = 0;
 
-        if (u->easy || upload_position_read(u->store, &pos) < 0 || pos.sent < pos.cut)
+        if (u->child || upload_position_read(u->store, &pos) < 0 || pos.sent < pos.cut)
                 return false;
         return store_events_after(u->store, pos.cut_seq, 1, count_one, &next) == 0;
 }

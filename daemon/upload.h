@@ -1,7 +1,8 @@
 /* The uploader: cuts the event log into anonymized, chained, gzip batches in the state
  * directory and PUTs them, one at a time and in order, to an HTTPS/WebDAV server or an S3
- * bucket with libcurl's multi interface on the daemon's sd-event loop (it never blocks the
- * loop: curl's sockets and timer are sd-event sources). docs/upload.md has the contract.
+ * bucket. Each PUT runs in the upload helper, puente-upload, a child process watched from the
+ * daemon's sd-event loop (daemon/upload-spawn.c): puented never maps libcurl and its TLS
+ * libraries, and never blocks. docs/upload.md has the contract.
  *
  * Positions live in the store's settings: UPLOAD_SETTING_CUT ("<batch> <event seq> <hash>")
  * is written after the batch file is durable, UPLOAD_SETTING_SENT after the server answered
@@ -11,7 +12,9 @@
  * Ownership: upload_new() returns a struct upload the caller frees with upload_free() (NULL
  * is fine) before the loop and the store; it borrows the sd_event and the store for its whole
  * life and copies the config. The status is filled into the caller's struct. No callback.
- * Logs through daemon/log.h (an upload failure is a warning once, then debug while it lasts). */
+ * Logs through daemon/log.h (an upload failure is a warning once, then debug while it lasts).
+ * SIGCHLD must be blocked before upload_new() (the helper's exit is an sd-event child
+ * source); upload_free() kills and reaps a helper still running. */
 #pragma once
 
 #include <stdbool.h>
@@ -73,6 +76,10 @@ struct upload_config {
         uint64_t disk_budget;       /* bytes of batch files kept waiting before cutting stops */
         unsigned heartbeat_days;
         char heartbeat_number[CONFIG_PHONE_MAX]; /* "" = no heartbeat SMS */
+        /* The upload helper program; "" = puente-upload beside the running program, else in
+         * PUENTE_LIBEXECDIR (upload-spawn.h). Not in puente.conf: for tests, whose binaries
+         * live apart from the programs, and whose fake helpers hang or print garbage. */
+        char helper[CONFIG_PATH_MAX];
 };
 
 /* Fills `ret` from puente.conf's upload section and the defaults above. */

@@ -76,6 +76,11 @@ static __attribute__((unused)) int h_setup(struct harness *h, const char *name)
         char err[STORE_ERRMSG_MAX];
 
         memset(h, 0, sizeof(*h));
+        /* the upload helper's exit is an sd-event child source (as in puented's main) */
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, NULL);
         snprintf(h->dir, sizeof(h->dir), "/tmp/puente-test-%s-XXXXXX", name);
         if (!mkdtemp(h->dir))
                 return -1;
@@ -253,6 +258,30 @@ static __attribute__((unused)) void h_cleanup(struct harness *h)
         }
 }
 
+/* The built puente-upload: in $PUENTE_BUILD (tests/run-tests.sh), else one directory above
+ * this binary (BUILD/tests/test-upload-x, BUILD/bench/bench-upload). */
+static __attribute__((unused)) void h_helper(char *buf, size_t size)
+{
+        static const char name[] = "/puente-upload";
+        char exe[H_PATH_MAX] = "";
+        const char *dir = getenv("PUENTE_BUILD");
+
+        if (!dir || !*dir) {
+                ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+                exe[n > 0 ? n : 0] = '\0';
+                for (int i = 0; i < 2 && strrchr(exe, '/'); i++)
+                        *strrchr(exe, '/') = '\0';
+                dir = exe;
+        }
+        size_t len = strlen(dir);
+        if (len + sizeof(name) > size) {
+                buf[0] = '\0'; /* the spawn then says "not found" */
+                return;
+        }
+        memcpy(buf, dir, len);
+        memcpy(buf + len, name, sizeof(name));
+}
+
 static __attribute__((unused)) void h_config(const struct harness *h, struct upload_config *c,
                                              const char *url)
 {
@@ -265,6 +294,7 @@ static __attribute__((unused)) void h_config(const struct harness *h, struct upl
         c->retry_first = 1;
         c->backoff_max = 1;
         c->timeout = 5;
+        h_helper(c->helper, sizeof(c->helper));
 }
 
 /* Runs the loop until the uploader is idle or `seconds` pass; true when idle. */
