@@ -2,6 +2,7 @@
 #include "daemon/hotplug.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,11 +115,21 @@ int hotplug_new(sd_event *event, bool watch_udev, const struct hotplug_ops *ops,
                 if (r < 0)
                         log_warning("hotplug: no udev monitor (%s): configured paths only",
                                     strerror(-r));
-                else if (sd_event_add_defer(event, &h->enumerate, on_enumerate, h) < 0)
-                        h->enumerate = NULL;
+                else
+                        (void)hotplug_rescan(h);
         }
         *ret = h;
         return 0;
+}
+
+int hotplug_rescan(struct hotplug *h)
+{
+        if (!h || !h->monitor || h->enumerate)
+                return 0; /* no udev, or an enumeration already due */
+        int r = sd_event_add_defer(h->event, &h->enumerate, on_enumerate, h);
+        if (r < 0)
+                h->enumerate = NULL;
+        return r;
 }
 
 struct hotplug *hotplug_free(struct hotplug *h)
@@ -142,6 +153,11 @@ bool hotplug_monitoring(const struct hotplug *h)
 bool hotplug_is_glob(const char *pattern)
 {
         return pattern && strpbrk(pattern, "*?[") != NULL;
+}
+
+bool hotplug_glob_matches(const char *pattern, const char *path)
+{
+        return fnmatch(pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0;
 }
 
 int hotplug_glob(const char *pattern, hotplug_path_fn fn, void *userdata)

@@ -44,10 +44,18 @@ struct hotplug;
 int hotplug_new(sd_event *event, bool watch_udev, const struct hotplug_ops *ops, void *userdata,
                 struct hotplug **ret);
 struct hotplug *hotplug_free(struct hotplug *h);
+/* Reports the ttys present now through ops->added once more, from a deferred event source
+ * (a reload may let in a port the manager turned down). 0 without a monitor or when an
+ * enumeration is already due; a negative errno when the source cannot be added. */
+int hotplug_rescan(struct hotplug *h);
 bool hotplug_monitoring(const struct hotplug *h);
 
 /* Whether a configured device string is a glob (has *, ? or [). */
 bool hotplug_is_glob(const char *pattern);
+
+/* Whether path is one hotplug_glob(pattern) could report (fnmatch() as glob() matches:
+ * '/' and a leading '.' only literally), whether it exists or not. */
+bool hotplug_glob_matches(const char *pattern, const char *path);
 
 typedef void (*hotplug_path_fn)(const char *path, void *userdata);
 /* Calls fn for every existing path matching the glob pattern, in sorted order (a dangling

@@ -390,6 +390,36 @@ static void manager_stop(struct manager *m, const char *why)
         arm_in(m->stop_timer, manager_now_ms(m));
 }
 
+static bool manager_glob_matches(const struct manager *m, const char *path)
+{
+        for (unsigned i = 0; i < m->config->n_modems; i++) {
+                const char *dev = m->config->modems[i].device;
+                if (hotplug_is_glob(dev) && hotplug_glob_matches(dev, path))
+                        return true;
+        }
+        return false;
+}
+
+/* After a reload, detected ports are looked at again: with autodetect off only those a
+ * configured glob finds stay; with new allow/deny lists the rejected ones are forgotten,
+ * to be probed afresh when udev's ttys are enumerated again or the globs scanned (a port
+ * refused before may be let in now). */
+static void manager_reload_detected(struct manager *m, bool lists_changed)
+{
+        for (unsigned i = 0; i < m->n_modems;) {
+                struct modem *md = m->modems[i];
+                bool off = !m->config->autodetect && !manager_glob_matches(m, modem_path(md));
+                bool again = lists_changed && modem_life(md) == MODEM_LIFE_REJECTED;
+                if (modem_origin(md) == MODEM_DETECTED && (off || again)) {
+                        if (off)
+                                log_info("%s: let go: autodetect is off", modem_path(md));
+                        manager_remove_modem(m, i);
+                } else {
+                        i++;
+                }
+        }
+}
+
 static void manager_reload(struct manager *m)
 {
         struct config *c = NULL;
@@ -413,6 +443,9 @@ static void manager_reload(struct manager *m)
                 memcpy(c->state_directory, m->config->state_directory, sizeof(c->state_directory));
         }
         bool autodetect_was = m->config->autodetect;
+        /* Both come from config_load(): zeroed, so equal lists compare equal byte for byte. */
+        bool lists_changed = memcmp(&c->allow, &m->config->allow, sizeof(c->allow)) != 0 ||
+                             memcmp(&c->deny, &m->config->deny, sizeof(c->deny)) != 0;
         /* In place: the bank, the rules runner and every binding hold this pointer. */
         *m->config = *c;
         config_free(c);
@@ -442,11 +475,14 @@ static void manager_reload(struct manager *m)
                 modem_config_changed(m->modems[i]);
                 modem_poke(m->modems[i]); /* a FAILED modem may have a new PIN now */
         }
+        manager_reload_detected(m, lists_changed);
         if (m->config->autodetect != autodetect_was) {
                 m->hotplug = hotplug_free(m->hotplug);
                 if (hotplug_new(m->event, m->config->autodetect, &manager_hotplug_ops, m,
                                 &m->hotplug) < 0)
                         log_warning("hotplug: cannot restart");
+        } else if (lists_changed && hotplug_rescan(m->hotplug) < 0) {
+                log_warning("hotplug: cannot enumerate again");
         }
         manager_kick(m);
         host_changed(NULL, m);

@@ -12,9 +12,11 @@
 # - hot plug: an "add" brings a second modem in; "remove" and the pty going let the first go
 #   (the status says unplugged) and its part waiting for the prompt goes out through another;
 #   re-added under other ttyUSB numbers it is known by its IMEI (same store row, its sent
-#   counter goes on);
+#   counter goes on); a USB reset (remove and add under the same name) is taken again;
 # - one modem with two AT ports (two simulated modems with one IMEI and SIM behind two
-#   interfaces of one USB device): one is used, the other closed as a duplicate; no part twice.
+#   interfaces of one USB device): one is used, the other closed as a duplicate; no part twice;
+# - SIGHUP: a port the new lists let in is taken (udev enumerated again); autodetect turned
+#   off lets go what udev found.
 set -euo pipefail
 : "${PUENTE_BUILD:?set by tests/run-tests.sh}" "${PUENTE_SRC:?set by tests/run-tests.sh}"
 FAKEUDEV=$PUENTE_SRC/tests/integration/udev/fakeudev.py
@@ -226,5 +228,24 @@ rows=$(q "SELECT count(*) FROM modems")
 [ "$rows" = 4 ] || fail "$rows store rows, want 4: $(q "SELECT imei, device, state FROM modems")"
 echo "modems: $(q "SELECT imei || ' ' || replace(device, '$D/', '') || ' ' || state || ' sent ' || sent_today FROM modems" | tr '\n' ';')"
 echo "duplicate port: $used used, $other closed; SIM7600 sent $sent_before before the unplug, $sent_after in all"
+# SIGHUP with the EC25 off the deny list: udev's ttys are enumerated again and it is taken.
+write_conf "
+allow = {\"1e0e:9001\", \"12d1:1506\", \"2c7c:0125\", \"1bc7:1201\", \"$IMEI7\"}
+"
+sed -i 's/^autodetect = false$/autodetect = true/' "$CONF"
+kill -HUP "$pd_pid"
+wait_until 30 "the EC25 taken after a reload let it in" imei_ready "$IMEI3"
+[ "$(q "SELECT device FROM modems WHERE imei = '$IMEI3'")" = "$D/ttyUSB3" ] || fail "the EC25 is not on ttyUSB3"
+# SIGHUP with autodetect off and no modem section: what udev found is let go (puente.conf.md:
+# "false uses only the modem sections"), and a message waits.
+write_conf ""
+kill -HUP "$pd_pid"
+none_ready() { [ "$(q "SELECT count(*) FROM modems WHERE state IN ('ready', 'sending')")" = 0 ]; }
+wait_until 10 "every udev-found modem let go with autodetect off" none_ready
+parts=$(record_count part)
+queue "${phones[0]}" "after autodetect off"
+sleep 2 # a wake is handled at once: a modem still in use would have taken it by now
+[ "$(record_count part)" = "$parts" ] || fail "a part went out with autodetect off"
+[ "$(q "SELECT count(*) FROM outgoing_parts WHERE state = 'queued'")" = 1 ] || fail "the message is not waiting"
 puented_stop
 echo "hotplug-udev: ok ($((SECONDS - started)) s)"

@@ -70,6 +70,30 @@ static void test_is_glob(void **state)
                                  cases[i].glob);
 }
 
+/* hotplug_glob_matches: a path a configured glob could have found (why a reload that turns
+ * autodetect off keeps a modem). */
+static void test_glob_matches(void **state)
+{
+        static const struct {
+                const char *pattern, *path;
+                bool match;
+        } t[] = {
+                { "/dev/serial/by-id/*", "/dev/serial/by-id/usb-HUAWEI_E3372_01-if02-port0", true },
+                { "/dev/serial/by-id/*", "/dev/ttyUSB2", false },
+                { "/dev/serial/by-id/*", "/dev/serial/by-id/sub/x", false },   /* '/' literally */
+                { "/dev/serial/by-id/*", "/dev/serial/by-id/.hidden", false }, /* glob() too */
+                { "/dev/ttyUSB*", "/dev/ttyUSB10", true },
+                { "/dev/ttyUSB[0-3]", "/dev/ttyUSB3", true },
+                { "/dev/ttyUSB[0-3]", "/dev/ttyUSB4", false },
+                { "/dev/ttyACM?", "/dev/ttyACM1", true },
+                { "/dev/ttyACM?", "/dev/ttyACM12", false },
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+                if (hotplug_glob_matches(t[i].pattern, t[i].path) != t[i].match)
+                        fail_msg("%s against %s: want %s", t[i].pattern, t[i].path,
+                                 t[i].match ? "a match" : "no match");
+}
+
 static void test_glob(void **state)
 {
         char p[PATH_MAX], pattern[PATH_MAX];
@@ -186,9 +210,8 @@ static void test_node_recreated(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_is_glob),
-                cmocka_unit_test(test_glob),
-                cmocka_unit_test(test_node_pty_link),
+                cmocka_unit_test(test_is_glob),        cmocka_unit_test(test_glob),
+                cmocka_unit_test(test_glob_matches),   cmocka_unit_test(test_node_pty_link),
                 cmocka_unit_test(test_node_recreated),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
