@@ -32,11 +32,13 @@ if [ -z "${PUENTE_UDEV_DEV:-}" ]; then
 		skip "unshare --mount --net is refused here"
 	unshare --mount --net --propagation private python3 "$FAKEUDEV" can-send ||
 		skip "no netlink uevent multicast in a new network namespace here"
-	# The nodes' directory must exist outside to be a mount point inside; it is empty outside.
-	dev=$(mktemp -d /dev/puente-udev.XXXXXX)
+	# The nodes' directory must exist outside to be a mount point inside; it stays empty
+	# outside, and goes when the test ends, killed or not.
+	dev=$(mktemp -d /dev/puente-udev.XXXXXX 2>/dev/null) || skip "cannot make a directory in /dev"
+	trap 'rmdir "$dev" 2>/dev/null || true' EXIT
+	trap 'exit 143' TERM INT
 	rc=0
 	PUENTE_UDEV_DEV=$dev unshare --mount --net --propagation private "$BASH" "$0" || rc=$?
-	rmdir "$dev" 2>/dev/null || true
 	exit "$rc"
 fi
 
