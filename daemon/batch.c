@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <openssl/sha.h>
 #include <zlib.h>
+
+#include "rules/hash.h"
 
 #define JSON_FLAGS         (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define BATCH_BUF_FIRST    (64 * 1024)
@@ -230,15 +231,10 @@ int batch_add(struct batch *b, const struct batch_event *ev)
 
 void batch_sha256_hex(const uint8_t *data, size_t len, char ret[static BATCH_HASH_HEX + 1])
 {
-        static const char digits[] = "0123456789abcdef";
-        uint8_t md[SHA256_DIGEST_LENGTH];
+        uint8_t md[PUENTE_SHA256_LEN];
 
-        SHA256(data, len, md);
-        for (size_t i = 0; i < sizeof(md); i++) {
-                ret[2 * i] = digits[md[i] >> 4];
-                ret[2 * i + 1] = digits[md[i] & 15];
-        }
-        ret[BATCH_HASH_HEX] = '\0';
+        puente_sha256(data, len, md);
+        puente_hex(md, sizeof(md), ret);
 }
 
 static char *header_line(const struct batch *b, const struct batch_header *h, size_t *ret_len)

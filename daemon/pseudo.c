@@ -1,18 +1,17 @@
-/* Pseudonyms: HMAC-SHA256 with libcrypto, and the deployment key file (see pseudo.h). */
+/* Pseudonyms: HMAC-SHA256 (rules/hash.h), and the deployment key file (see pseudo.h). */
 #include "daemon/pseudo.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "rules/hash.h"
 
 #define KEY_HEX       (2 * PSEUDO_KEY_BYTES)
 #define KEY_FILE_READ 256 /* more than 64 hex digits and a newline means a wrong file */
@@ -55,18 +54,8 @@ int pseudo_key_from_hex(const char *text, size_t len, struct pseudo_key *ret_key
                 k.bytes[i] = (uint8_t)(hi << 4 | lo);
         }
         *ret_key = k;
-        OPENSSL_cleanse(&k, sizeof(k));
+        explicit_bzero(&k, sizeof(k));
         return 0;
-}
-
-static void to_hex(const uint8_t *b, size_t n, char *out)
-{
-        static const char digits[] = "0123456789abcdef";
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = digits[b[i] >> 4];
-                out[2 * i + 1] = digits[b[i] & 15];
-        }
-        out[2 * n] = '\0';
 }
 
 static int read_key(int fd, const char *path, struct pseudo_key *ret_key, char *errmsg)
@@ -84,7 +73,7 @@ static int read_key(int fd, const char *path, struct pseudo_key *ret_key, char *
         if (n < 0)
                 return fail(errmsg, -errno, "%s: %m", path);
         int r = pseudo_key_from_hex(buf, (size_t)n, ret_key);
-        OPENSSL_cleanse(buf, sizeof(buf));
+        explicit_bzero(buf, sizeof(buf));
         if (r < 0)
                 return fail(errmsg, r, "%s: not a key; expected 64 hex digits and a newline", path);
         return 0;
@@ -102,8 +91,8 @@ static int create_key(const char *path, char *errmsg)
                 return fail(errmsg, -ENAMETOOLONG, "%s: path too long", path);
         if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
                 return fail(errmsg, -EIO, "getrandom: %m");
-        to_hex(raw, sizeof(raw), hex);
-        OPENSSL_cleanse(raw, sizeof(raw));
+        puente_hex(raw, sizeof(raw), hex);
+        explicit_bzero(raw, sizeof(raw));
         hex[KEY_HEX] = '\n';
         hex[KEY_HEX + 1] = '\0';
         fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
@@ -111,7 +100,7 @@ static int create_key(const char *path, char *errmsg)
                 return fail(errmsg, -errno, "%s: cannot create: %m", tmp);
         if (write(fd, hex, KEY_HEX + 1) != KEY_HEX + 1 || fsync(fd) < 0)
                 r = fail(errmsg, -errno ? -errno : -EIO, "%s: cannot write: %m", tmp);
-        OPENSSL_cleanse(hex, sizeof(hex));
+        explicit_bzero(hex, sizeof(hex));
         close(fd);
         if (r == 0 && link(tmp, path) < 0 && errno != EEXIST)
                 r = fail(errmsg, -errno, "%s: cannot create: %m", path);
@@ -141,20 +130,18 @@ int pseudo_key_load(const char *path, struct pseudo_key *ret_key, bool *ret_crea
         return r;
 }
 
-static int hmac_hex(const struct pseudo_key *key, const char *msg, size_t hex_chars, char *ret)
-{
-        uint8_t mac[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
+_Static_assert(PSEUDO_HEX_CHARS <= PUENTE_SHA256_HEX && PSEUDO_KEY_ID_HEX <= PUENTE_SHA256_HEX,
+               "a pseudonym is a prefix of the HMAC's hex");
 
-        if (!HMAC(EVP_sha256(), key->bytes, PSEUDO_KEY_BYTES, (const unsigned char *)msg,
-                  strlen(msg), mac, &len) ||
-            len * 2 < hex_chars)
-                return -EIO;
-        char full[2 * EVP_MAX_MD_SIZE + 1];
-        to_hex(mac, len, full);
+static void hmac_hex(const struct pseudo_key *key, const char *msg, size_t hex_chars, char *ret)
+{
+        uint8_t mac[PUENTE_SHA256_LEN];
+        char full[PUENTE_SHA256_HEX + 1];
+
+        puente_hmac_sha256(key->bytes, PSEUDO_KEY_BYTES, msg, strlen(msg), mac);
+        puente_hex(mac, sizeof(mac), full);
         memcpy(ret, full, hex_chars);
         ret[hex_chars] = '\0';
-        return 0;
 }
 
 int pseudo_of(const struct pseudo_key *key, const char *study_id,
@@ -162,15 +149,17 @@ int pseudo_of(const struct pseudo_key *key, const char *study_id,
 {
         if (!study_id || !*study_id)
                 return -EINVAL;
-        return hmac_hex(key, study_id, PSEUDO_HEX_CHARS, ret);
+        hmac_hex(key, study_id, PSEUDO_HEX_CHARS, ret);
+        return 0;
 }
 
 int pseudo_key_id(const struct pseudo_key *key, char ret[static PSEUDO_KEY_ID_HEX + 1])
 {
-        return hmac_hex(key, "puente key id", PSEUDO_KEY_ID_HEX, ret);
+        hmac_hex(key, "puente key id", PSEUDO_KEY_ID_HEX, ret);
+        return 0;
 }
 
 void pseudo_key_wipe(struct pseudo_key *key)
 {
-        OPENSSL_cleanse(key, sizeof(*key));
+        explicit_bzero(key, sizeof(*key));
 }

@@ -3,10 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "rules/arms.h"
+#include "rules/hash.h"
 
 #define ARMS_DOMAIN "puente-arm-v1" /* changes if the message layout ever does */
 
@@ -16,8 +14,7 @@ int rules_arms_draw(const uint8_t *secret, size_t secret_len, const char *trial,
         uint8_t msg[sizeof(ARMS_DOMAIN) + RULES_NAME_MAX + RULES_ARMS_STRATUM_MAX +
                     RULES_ARMS_UNIT_MAX + 3];
         size_t tl, sl, ul, n = 0;
-        uint8_t mac[EVP_MAX_MD_SIZE];
-        unsigned mac_len = 0;
+        uint8_t mac[PUENTE_SHA256_LEN];
         uint64_t x = 0;
 
         if (!secret || secret_len < RULES_ARMS_SECRET_MIN || secret_len > RULES_ARMS_SECRET_MAX ||
@@ -38,8 +35,7 @@ int rules_arms_draw(const uint8_t *secret, size_t secret_len, const char *trial,
         n += sl + 1;
         memcpy(msg + n, unit_id, ul);
         n += ul;
-        if (!HMAC(EVP_sha256(), secret, (int)secret_len, msg, n, mac, &mac_len) || mac_len < 8)
-                return -EIO;
+        puente_hmac_sha256(secret, secret_len, msg, n, mac);
         for (int i = 0; i < 8; i++)
                 x = x << 8 | mac[i];
         /* The top 53 bits: exactly representable, so every platform picks the same arm. */

@@ -12,7 +12,7 @@
  * Sealed list: the evaluator's file "study_id,arm" per line (a header line "study_id,arm" is
  * allowed), parsed by rules_arms_sealed_parse() from bytes the edge has read.
  *
- * Pure: libcrypto's HMAC only computes. Ownership: arguments are borrowed; a struct
+ * Pure: the HMAC (rules/hash.h) only computes. Ownership: arguments are borrowed; a struct
  * rules_sealed is the caller's, freed by rules_arms_sealed_free(). */
 #pragma once
 
@@ -32,7 +32,7 @@ int rules_arms_draw(const uint8_t *secret, size_t secret_len, const char *trial,
                     const char *stratum, const char *unit_id, double *ret_u);
 
 /* The arm index for a unit: -EINVAL for a secret shorter than RULES_ARMS_SECRET_MIN, an
- * over-long id, or a set without a trial; -EIO if libcrypto fails. */
+ * over-long id, or a set without a trial. */
 int rules_arms_assign(const struct rules_set *set, const uint8_t *secret, size_t secret_len,
                       const char *stratum, const char *unit_id, int *ret_arm);
 

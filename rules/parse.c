@@ -2,11 +2,11 @@
  * then convert in three passes over all files (declare, define, check), so that a reminder
  * may name a quiz of a later file; hash the bytes; sort the messages. */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules/hash.h"
 #include "rules/parse-internal.h"
 
 static void add_diag(struct rules_diags *d, bool warning, const char *file, unsigned file_index,
@@ -124,38 +124,37 @@ static int name_order_cmp(const void *a, const void *b)
 /* SHA-256 over, for each file in the order of its base name: the base name, a NUL, the
  * length as 8 big-endian octets, the bytes. The base name only, so that the same files
  * installed under another directory keep their hash. */
+_Static_assert(RULES_HASH_LEN == PUENTE_SHA256_LEN, "the rule set's hash is a SHA-256");
+
 static int hash_files(const struct rules_source *files, size_t n, struct rules_set *set)
 {
         const struct rules_source **order = calloc(n ? n : 1, sizeof(const struct rules_source *));
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        unsigned len = 0;
+        /* Three parts per file; the length octets live in their own array so the parts can
+         * point at them. */
+        struct puente_bytes *parts = calloc(n ? 3 * n : 1, sizeof(struct puente_bytes));
+        uint8_t(*be)[8] = calloc(n ? n : 1, sizeof(*be));
         int r = -ENOMEM;
 
-        if (!order || !md)
+        if (!order || !parts || !be)
                 goto out;
         for (size_t i = 0; i < n; i++)
                 order[i] = &files[i];
         qsort(order, n, sizeof(const struct rules_source *), name_order_cmp);
-        if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-                goto out;
         for (size_t i = 0; i < n; i++) {
                 const char *name = base_name(order[i]->name);
-                uint8_t be[8];
 
                 for (int k = 0; k < 8; k++)
-                        be[k] = (uint8_t)((uint64_t)order[i]->len >> (56 - 8 * k));
-                if (EVP_DigestUpdate(md, name, strlen(name) + 1) != 1 ||
-                    EVP_DigestUpdate(md, be, sizeof(be)) != 1 ||
-                    EVP_DigestUpdate(md, order[i]->data, order[i]->len) != 1)
-                        goto out;
+                        be[i][k] = (uint8_t)((uint64_t)order[i]->len >> (56 - 8 * k));
+                parts[3 * i] = (struct puente_bytes){ name, strlen(name) + 1 };
+                parts[3 * i + 1] = (struct puente_bytes){ be[i], sizeof(be[i]) };
+                parts[3 * i + 2] = (struct puente_bytes){ order[i]->data, order[i]->len };
         }
-        if (EVP_DigestFinal_ex(md, set->hash, &len) != 1 || len != RULES_HASH_LEN)
-                goto out;
-        for (size_t i = 0; i < RULES_HASH_LEN; i++)
-                snprintf(set->hash_hex + 2 * i, 3, "%02x", set->hash[i]);
+        puente_sha256_parts(parts, 3 * n, set->hash);
+        puente_hex(set->hash, RULES_HASH_LEN, set->hash_hex);
         r = 0;
 out:
-        EVP_MD_CTX_free(md);
+        free(be);
+        free(parts);
         free(order);
         return r;
 }
