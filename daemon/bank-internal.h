@@ -91,6 +91,7 @@ struct bank {
         bool due_valid; /* false: read it again at the next kick */
         uint64_t due_ms;
         struct sms_part *encode_parts; /* scratch for encoding at send time */
+        struct bank_batch_hooks hooks;
 };
 
 /* bank.c: records the result r of done's send (done may be NULL: a plain kick) and kicks,

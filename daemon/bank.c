@@ -544,10 +544,16 @@ int bank_step(struct bank *b, struct bank_modem *done, const struct bank_result 
                         done = NULL;
                 }
                 kick = kick_rounds(b, now);
+                if (batch && b->hooks.in_batch)
+                        b->hooks.in_batch(b->hooks.userdata);
                 if (batch && (r = store_batch_commit(b->store)) < 0) {
                         undo_pending(b);
+                        if (b->hooks.committed)
+                                b->hooks.committed(b->hooks.userdata, false);
                         return fin < 0 ? fin : r;
                 }
+                if (batch && b->hooks.committed)
+                        b->hooks.committed(b->hooks.userdata, true);
                 r = send_pending(b, now);
                 if (r < 0 && kick == 0)
                         kick = r;
@@ -555,6 +561,19 @@ int bank_step(struct bank *b, struct bank_modem *done, const struct bank_result 
                         break;
         }
         return fin < 0 ? fin : kick < 0 ? kick : (int)b->handed;
+}
+
+void bank_set_batch_hooks(struct bank *b, const struct bank_batch_hooks *hooks)
+{
+        b->hooks = hooks ? *hooks : (struct bank_batch_hooks){ 0 };
+}
+
+bool bank_sending(const struct bank *b)
+{
+        for (unsigned i = 0; i < b->n_modems; i++)
+                if (b->modems[i].busy && !b->modems[i].pending)
+                        return true;
+        return false;
 }
 
 int bank_kick(struct bank *b, const struct bank_time *now)

@@ -118,6 +118,27 @@ int bank_send_done(struct bank *b, uint64_t cookie, const struct bank_result *r,
 int bank_send_result(struct bank *b, uint64_t cookie, const struct at_modem_send_result *r,
                      const struct bank_time *now);
 
+/* Work the daemon joins to the bank's commits (status reports, daemon/modem-core.c): each
+ * fsync costs more than the rest of a send, so a report that arrives while sends are in
+ * flight is matched inside the next send's commit instead of one of its own.
+ * in_batch() runs inside every bank batch, just before its commit: store calls made there
+ * are part of it (each a savepoint). committed() follows with true once the commit is
+ * durable, before any part of that step is handed to a modem, or false when the batch was
+ * rolled back (everything in_batch() did is undone). Neither may call into the bank. A
+ * step that cannot open a batch (the store is busy) calls neither. */
+struct bank_batch_hooks {
+        void (*in_batch)(void *userdata);
+        void (*committed)(void *userdata, bool durable);
+        void *userdata;
+};
+
+/* Sets the hooks (copied); NULL removes them. */
+void bank_set_batch_hooks(struct bank *b, const struct bank_batch_hooks *hooks);
+
+/* Whether a send is in flight on some modem: its result will come through
+ * bank_send_done()/bank_send_result(), and with it a commit the hooks can join. */
+bool bank_sending(const struct bank *b);
+
 /* Hands due parts to idle ready modems with room under their limits, until none is left on
  * either side. Returns the number of parts handed over, or a negative errno (store). */
 int bank_kick(struct bank *b, const struct bank_time *now);

@@ -37,6 +37,7 @@ struct manager {
         sd_event_source *stop_timer;    /* SIGTERM: waits for idle modems */
         sd_event_source *inbox_defer;   /* incoming messages to staff and rules, next turn */
         sd_event_source *inbox_timer;   /* the inbox again after a transient failure */
+        sd_event_source *reports_timer; /* held status reports: their own commit by now */
 
         struct modem *modems[MANAGER_MODEMS_MAX];
         unsigned n_modems;

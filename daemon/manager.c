@@ -353,6 +353,75 @@ static int on_inbound_flush(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* ---- status reports joined to the bank's commits (docs/bank.md "Commits") ---- */
+
+static void reports_match_all(void *userdata)
+{
+        struct manager *m = userdata;
+        for (unsigned i = 0; i < m->n_modems; i++)
+                if (modem_reports_held(m->modems[i]))
+                        (void)modem_reports_match(m->modems[i]);
+}
+
+static void reports_settle_all(void *userdata, bool durable)
+{
+        struct manager *m = userdata;
+        /* The timer stays armed when nothing is left: disarming and arming it again for
+         * every part would re-arm the loop's timerfd twice a part; it fires at most once per
+         * MODEM_REPORT_HOLD_MS and then finds nothing to do. */
+        for (unsigned i = 0; i < m->n_modems; i++)
+                if (modem_reports_held(m->modems[i]))
+                        modem_reports_settle(m->modems[i], durable);
+}
+
+static bool reports_held_any(const struct manager *m)
+{
+        for (unsigned i = 0; i < m->n_modems; i++)
+                if (modem_reports_held(m->modems[i]))
+                        return true;
+        return false;
+}
+
+/* Held reports that no send's commit took within MODEM_REPORT_HOLD_MS: one commit for all. */
+static void reports_flush(struct manager *m)
+{
+        if (!reports_held_any(m))
+                return; /* no empty transaction */
+        bool batch = store_batch_begin(m->store) == 0;
+        bool durable = true;
+
+        reports_match_all(m);
+        if (batch && store_batch_commit(m->store) < 0) {
+                log_warning("store: %s (status reports kept on the modems)",
+                            store_errmsg(m->store));
+                durable = false;
+        }
+        reports_settle_all(m, durable);
+}
+
+static int on_reports_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct manager *m = userdata;
+        reports_flush(m);
+        if (reports_held_any(m)) /* the commit failed: again later */
+                arm_in(s, manager_now_ms(m) + MODEM_REPORT_HOLD_MS);
+        return 0;
+}
+
+/* modem_host.hold_report: worth holding only while a send's result, and so a commit, will
+ * come soon; otherwise the report gets its own commit at once, as before. */
+static bool host_hold_report(struct modem *md, void *userdata)
+{
+        struct manager *m = userdata;
+        int enabled = SD_EVENT_OFF;
+
+        if (m->stopping || !bank_sending(m->bank))
+                return false;
+        if (sd_event_source_get_enabled(m->reports_timer, &enabled) >= 0 && enabled == SD_EVENT_OFF)
+                arm_in(m->reports_timer, manager_now_ms(m) + MODEM_REPORT_HOLD_MS);
+        return true;
+}
+
 /* ---- stopping and reloading ---- */
 
 static int on_stop_check(sd_event_source *s, uint64_t usec, void *userdata)
@@ -382,6 +451,7 @@ static void manager_stop(struct manager *m, const char *why)
         log_info("%s: finishing the AT commands in flight, then stopping", why);
         sd_notify(0, "STOPPING=1\nSTATUS=stopping");
         m->stopping = true;
+        reports_flush(m); /* acknowledged before the modems drain */
         for (unsigned i = 0; i < m->n_modems; i++)
                 modem_drain(m->modems[i]);
         sd_event_source_set_enabled(m->kick_defer, SD_EVENT_OFF);
@@ -550,7 +620,8 @@ static int manager_sources(struct manager *m)
             (r = add_timer(m, &m->bank_timer, on_bank_timer, "bank")) < 0 ||
             (r = add_timer(m, &m->inbound_timer, on_inbound_flush, "inbound")) < 0 ||
             (r = add_timer(m, &m->stop_timer, on_stop_check, "stop")) < 0 ||
-            (r = add_timer(m, &m->inbox_timer, on_inbox_timer, "inbox")) < 0)
+            (r = add_timer(m, &m->inbox_timer, on_inbox_timer, "inbox")) < 0 ||
+            (r = add_timer(m, &m->reports_timer, on_reports_timer, "reports")) < 0)
                 return r;
         r = sd_event_add_defer(m->event, &m->kick_defer, on_kick, m);
         if (r < 0)
@@ -610,8 +681,14 @@ int manager_new(struct config *cfg, const char *config_path, bool verbose, struc
                 .network_time = host_network_time,
                 .inbound = host_inbound,
                 .store_full = manager_store_full,
+                .hold_report = host_hold_report,
                 .userdata = m,
         };
+        bank_set_batch_hooks(m->bank, &(struct bank_batch_hooks){
+                                              .in_batch = reports_match_all,
+                                              .committed = reports_settle_all,
+                                              .userdata = m,
+                                      });
         if ((r = staff_new(&m->staff)) < 0)
                 goto fail;
         r = rules_runner_new(
@@ -648,6 +725,8 @@ struct manager *manager_free(struct manager *m)
 {
         if (!m)
                 return NULL;
+        if (m->store && m->bank && m->reports_timer)
+                reports_flush(m);
         while (m->n_modems > 0)
                 manager_remove_modem(m, m->n_modems - 1);
         m->hotplug = hotplug_free(m->hotplug);
@@ -655,7 +734,7 @@ struct manager *manager_free(struct manager *m)
         sd_event_source **sources[] = {
                 &m->sig_term,     &m->sig_int,     &m->sig_hup,     &m->poll_timer,
                 &m->status_timer, &m->bank_timer,  &m->kick_defer,  &m->inbound_timer,
-                &m->stop_timer,   &m->inbox_defer, &m->inbox_timer,
+                &m->stop_timer,   &m->inbox_defer, &m->inbox_timer, &m->reports_timer,
         };
         for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
                 *sources[i] = sd_event_source_disable_unref(*sources[i]);

@@ -301,17 +301,119 @@ static int keep_undecodable(struct modem *md, const char *pdu_hex, const char *w
         return r;
 }
 
-static int store_report(struct modem *md, const struct sms_pdu *p)
+/* Matched reports are routine (the store has them); one that matches nothing is worth a line. */
+static void log_report(struct modem *md, const struct modem_report *rp)
+{
+        log_modem(rp->part_id ? LOG_DEBUG : LOG_INFO, md->name, "report for %s (mr %u): %s%s",
+                  rp->recipient, rp->mr, sms_status_class_name(rp->status_class),
+                  rp->part_id ? "" : " (no part matched)");
+}
+
+static void report_from_pdu(const struct sms_pdu *p, int index, struct modem_report *ret)
 {
         int64_t when = sms_time_unix(&p->discharge);
-        int64_t part = 0;
-        int r = store_report_match(md->host.store, md->store_id, p->mr, p->addr.number, p->status,
-                                   when ? when : time(NULL), &part);
-        if (r < 0)
-                return r;
-        log_modem(LOG_INFO, md->name, "report for %s (mr %u): %s%s", p->addr.number, p->mr,
-                  sms_status_class_name(p->status_class), part ? "" : " (no part matched)");
-        return 0;
+
+        *ret = (struct modem_report){
+                .index = index,
+                .mr = p->mr,
+                .status = p->status,
+                .status_class = p->status_class,
+                .when = when ? when : time(NULL),
+        };
+        snprintf(ret->recipient, sizeof(ret->recipient), "%s", p->addr.number);
+}
+
+static int store_report(struct modem *md, struct modem_report *rp)
+{
+        return store_report_match(md->host.store, md->store_id, rp->mr, rp->recipient, rp->status,
+                                  rp->when, &rp->part_id);
+}
+
+/* A report the store refused: left on the modem, as on_pdu() leaves any unstored PDU. */
+static void report_refused(struct modem *md, int r, int index)
+{
+        log_modem(LOG_ERR, md->name, "store: %s (message left on the modem)",
+                  store_errmsg(md->host.store));
+        if (index >= 0 && md->core)
+                at_modem_sms_keep(md->core, index);
+        if (r == -ENOSPC && md->host.store_full)
+                md->host.store_full(md->host.userdata);
+}
+
+/* Holds the decoded report for the host's next commit; false when it is to be stored now. */
+static bool hold_report(struct modem *md, int index)
+{
+        if (md->n_reports >= MODEM_REPORTS_HELD || !md->host.hold_report ||
+            !md->host.hold_report(md, md->host.userdata))
+                return false;
+        report_from_pdu(&md->pdu, index, &md->reports[md->n_reports++]);
+        return true;
+}
+
+static void report_drop(struct modem *md, unsigned i)
+{
+        memmove(&md->reports[i], &md->reports[i + 1],
+                (md->n_reports - i - 1) * sizeof(md->reports[0]));
+        md->n_reports--;
+}
+
+unsigned modem_reports_match(struct modem *md)
+{
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < md->n_reports;) {
+                struct modem_report *rp = &md->reports[i];
+                if (rp->matched) {
+                        i++;
+                        continue;
+                }
+                int r = store_report(md, rp);
+                if (r < 0) {
+                        int index = rp->index;
+                        report_drop(md, i);
+                        report_refused(md, r, index);
+                        continue;
+                }
+                rp->matched = true;
+                n++;
+                i++;
+        }
+        return n;
+}
+
+void modem_reports_settle(struct modem *md, bool durable)
+{
+        bool acked = false;
+
+        for (unsigned i = 0; i < md->n_reports;) {
+                struct modem_report *rp = &md->reports[i];
+                if (!rp->matched) {
+                        i++;
+                        continue;
+                }
+                if (!durable) { /* rolled back: matched again at the next try */
+                        rp->matched = false;
+                        rp->part_id = 0;
+                        i++;
+                        continue;
+                }
+                log_report(md, rp);
+                if (md->core) {
+                        int r = at_modem_sms_done(md->core, rp->index, modem_now_ms(md));
+                        if (r < 0 && r != -ENOENT)
+                                log_modem(LOG_WARNING, md->name, "ack of index %d: %s", rp->index,
+                                          strerror(-r));
+                        acked = true;
+                }
+                report_drop(md, i);
+        }
+        if (acked)
+                modem_flush(md);
+}
+
+unsigned modem_reports_held(const struct modem *md)
+{
+        return md->n_reports;
 }
 
 static int store_deliver(struct modem *md, const struct sms_pdu *p)
@@ -349,7 +451,12 @@ static void on_pdu(struct modem *md, const char *pdu_hex, int index)
                 log_modem(LOG_WARNING, md->name, "undecodable PDU at index %d: %s", index, why);
                 r = keep_undecodable(md, pdu_hex, why);
         } else if (md->pdu.type == SMS_TYPE_STATUS_REPORT) {
-                r = store_report(md, &md->pdu);
+                struct modem_report rp;
+                if (hold_report(md, index))
+                        return; /* acknowledged after the host's commit */
+                report_from_pdu(&md->pdu, index, &rp);
+                if ((r = store_report(md, &rp)) == 0)
+                        log_report(md, &rp);
         } else if (md->pdu.type == SMS_TYPE_DELIVER) {
                 r = store_deliver(md, &md->pdu);
         } else {

@@ -50,6 +50,17 @@ struct modem {
         char credit_text[160]; /* modem_health() while the bank holds the SIM for no credit */
 
         struct sms_pdu pdu; /* scratch for decoding (too big for the stack of a callback) */
+        /* Status reports decoded, not yet durable nor acknowledged (modem_reports_match). */
+        struct modem_report {
+                int index; /* storage slot, -1 for a direct +CDS */
+                unsigned mr, status;
+                enum sms_status_class status_class;
+                int64_t when;
+                bool matched; /* in the open batch (not yet durable) */
+                int64_t part_id;
+                char recipient[SMS_ADDR_MAX];
+        } reports[MODEM_REPORTS_HELD];
+        unsigned n_reports;
 };
 
 uint64_t modem_now_ms(const struct modem *md);

@@ -18,6 +18,10 @@
 #include "daemon/store.h"
 
 #define MODEM_TIMER_ACCURACY_US 1000
+/* The core's deadline is a command's time-out (seconds) or a pause after an escape: firing up
+ * to 250 ms late costs nothing, and lets sd-event keep one wake-up time for a run of commands
+ * instead of re-arming its timerfd for every command (a syscall per command at full speed). */
+#define MODEM_CORE_TIMER_ACCURACY_US 250000
 
 static void modem_close_port(struct modem *md);
 static int modem_open(struct modem *md);
@@ -448,7 +452,11 @@ static void modem_close_port(struct modem *md)
                 bank_modem_ready(md->host.bank, md, false);
         md->bank_ready = false;
         bool draining = md->draining;
-        md->draining = true; /* the bank may kick while the core goes: refuse sends */
+        md->draining = true;     /* the bank may kick while the core goes: refuse sends */
+        if (md->n_reports > 0) { /* held reports: into the store now, each its own commit */
+                (void)modem_reports_match(md);
+                modem_reports_settle(md, true);
+        }
         md->core = at_modem_free(md->core);
         md->core_started = false;
         md->settling = false;
@@ -488,7 +496,7 @@ int modem_new(const struct modem_host *host, const char *path, enum modem_origin
         md->quirks = quirks;
         md->life = MODEM_LIFE_CLOSED;
         int r = sd_event_add_time(host->event, &md->timer, CLOCK_MONOTONIC, UINT64_MAX,
-                                  MODEM_TIMER_ACCURACY_US, on_timer, md);
+                                  MODEM_CORE_TIMER_ACCURACY_US, on_timer, md);
         if (r >= 0)
                 r = sd_event_add_time(host->event, &md->retry, CLOCK_MONOTONIC, UINT64_MAX,
                                       MODEM_TIMER_ACCURACY_US, on_retry, md);

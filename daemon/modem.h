@@ -59,6 +59,11 @@ struct modem_host {
         /* The store refused a received part for want of space (-ENOSPC): the part stays on
          * the modem until modem_relist(). May be NULL. */
         void (*store_full)(void *userdata);
+        /* A status report arrived: true lets the binding hold it, unacknowledged, until the
+         * host calls modem_reports_match() inside a store batch and modem_reports_settle()
+         * after it (at most MODEM_REPORT_HOLD_MS later: the host's promise); false, or NULL,
+         * and the report is stored and acknowledged at once, in its own commit. */
+        bool (*hold_report)(struct modem *md, void *userdata);
         void *userdata;
 };
 
@@ -92,6 +97,25 @@ bool modem_idle(const struct modem *md);
 /* Try opening now if unplugged (a hotplug add); restart if FAILED (a config reload may have
  * brought a new PIN). */
 void modem_poke(struct modem *md);
+
+/* Status reports held for a shared commit (modem_host.hold_report, docs/bank.md "Commits").
+ * At most MODEM_REPORTS_HELD per modem (more are stored at once); the host flushes them
+ * within MODEM_REPORT_HOLD_MS: the network waits for AT+CNMA for some seconds (TS 24.011
+ * TR2M), and a stored report's slot stays taken meanwhile. */
+#define MODEM_REPORTS_HELD   8
+#define MODEM_REPORT_HOLD_MS 200
+
+/* Matches every held report not yet matched in the store (each call a savepoint of the
+ * caller's open batch, or its own commit when none is open). A report the store refuses is
+ * no longer held: it is left on the modem as an unstored one is (a stored one is listed
+ * again later; a direct one stays unacknowledged). Returns how many were matched. */
+unsigned modem_reports_match(struct modem *md);
+/* After the batch: durable (committed, or no batch was open) acknowledges each matched
+ * report to the modem (AT+CNMA or AT+CMGD) and forgets it; not durable (rolled back) keeps
+ * them held, unmatched, for the next try. */
+void modem_reports_settle(struct modem *md, bool durable);
+/* Reports held, matched or not. */
+unsigned modem_reports_held(const struct modem *md);
 
 /* The store has room again: list the modem's storage and read what was kept there. */
 void modem_relist(struct modem *md);

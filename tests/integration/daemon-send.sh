@@ -62,6 +62,14 @@ echo "$N messages, $parts parts in $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s"
 per_modem=$(q "SELECT count(DISTINCT modem_id) FROM outgoing_parts")
 [ "$per_modem" = 2 ] || fail "only $per_modem modem(s) used"
 
+# Every part's status report is matched, once: reports that arrive while sends are in flight
+# are held and matched in the next send's commit, or in their own after MODEM_REPORT_HOLD_MS
+# (docs/bank.md "Commits"); none may be dropped on the way.
+all_delivered() { [ "$(q "SELECT count(*) FROM outgoing_parts WHERE state = 'delivered'")" = "$parts" ]; }
+wait_until 30 "every part delivered" all_delivered
+[ "$(q "SELECT count(*) FROM reports WHERE part_id IS NULL")" = 0 ] || fail "unmatched reports"
+[ "$(q "SELECT count(*) FROM reports")" = "$parts" ] || fail "$(q "SELECT count(*) FROM reports") reports for $parts parts"
+
 # The snapshot puentectl status reads.
 sleep 0.5
 snap=$(q "SELECT value FROM settings WHERE key = 'daemon.status'")
