@@ -21,7 +21,7 @@ FUZZ_TIME ?= 60
 
 CC       ?= gcc
 FUZZCC   ?= clang-14
-PKGS     := libserialport sqlite3 libconfuse libsystemd libcurl json-c zlib nettle libcrypto
+PKGS     := libserialport sqlite3 libconfuse libsystemd libcurl json-c zlib nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config clang-format clang-14 libclang-rt-14-dev
       libserialport-dev libsqlite3-dev sqlite3 libconfuse-dev libsystemd-dev libcmocka-dev
-      libcurl4-openssl-dev libjson-c-dev zlib1g-dev nettle-dev libssl-dev openssl
+      libcurl4-openssl-dev libjson-c-dev zlib1g-dev nettle-dev openssl
       socat gammu-smsd smstools nginx-light python3 python3-jsonschema systemd man-db
       clang-tidy-14 cppcheck faketime valgrind postgresql)
 missing=()

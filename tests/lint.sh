@@ -42,7 +42,7 @@ fi
 
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.." || exit 2
-pkgs="libserialport sqlite3 libconfuse libsystemd libcurl json-c zlib nettle libcrypto"
+pkgs="libserialport sqlite3 libconfuse libsystemd libcurl json-c zlib nettle"
 flags="-std=gnu11 -D_GNU_SOURCE -I. $(pkg-config --cflags $pkgs)"
 tidy=$(command -v clang-tidy-14 || command -v clang-tidy) || { echo "lint: clang-tidy missing (make deps)"; exit 2; }
 

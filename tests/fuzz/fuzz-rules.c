@@ -1,7 +1,7 @@
 /* Fuzzes the rule parser (rules/parse.h) with arbitrary bytes as a rule file loaded after a
  * valid settings file, so that every pass runs. Asserts only what always holds: a set or
  * errors, never both; every kept message has its text; every reference in a loaded set is
- * in range. Needs libconfuse and libcrypto (tests/fuzz/run.sh links them). */
+ * in range. Needs libconfuse and nettle (tests/fuzz/run.sh links them). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -16,7 +16,7 @@ fi
 # Every target gets the at/ core; tests/fuzz/fuzz-NAME.sources adds more (globs allowed,
 # e.g. "rules/*.c daemon/config*.c").
 srcs=(at/*.c)
-libs="libconfuse json-c libcrypto nettle zlib"
+libs="libconfuse json-c nettle zlib"
 summary=()
 for n in "${names[@]}"; do
 	bin=$out/fuzz-$n
