@@ -54,7 +54,8 @@ for mid, to, text, state, modem, ref, count in db.execute(
         " FROM outgoing o JOIN outgoing_parts p ON p.message_id = o.id"):
     m = msgs.setdefault(mid, [to, text, set(), set(), ref, count])
     m[2].add(state)
-    m[3].add(modem)
+    if state in ("sent", "delivered", "undeliverable"):
+        m[3].add(modem)  # only parts that went out say which SIM a message used
 # Multi-part messages a handset may still hold incomplete (a part in doubt, or parts split
 # over two SIMs), by (recipient, reference, parts).
 stale = collections.Counter((m[0], m[4], m[5]) for m in msgs.values()
