@@ -126,7 +126,10 @@ heal
 # Settling may not finish (a modem that never recovers holds its parts): the figures are
 # printed anyway and the run fails at the end.
 stuck=0
-end=$((SECONDS + ${SOAK_SETTLE:-180}))
+# Up to 12 minutes: a message pinned to a SIM the bank holds for no credit (an hour, in
+# memory, even after heal() gave the credit back) is resent whole from another SIM only
+# after BANK_PIN_WAIT_S (600 s). The loop ends as soon as every part is settled.
+end=$((SECONDS + ${SOAK_SETTLE:-720}))
 while ! parts_settled && [ "$SECONDS" -lt "$end" ]; do sleep 1; done
 parts_settled || stuck=$(q "SELECT count(*) FROM outgoing_parts WHERE state IN ('queued','retry','sending')")
 # The upload backlog drains once the server is back (a retry waits at most backoff_max = 1m,
