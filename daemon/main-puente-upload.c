@@ -310,7 +310,7 @@ int main(int argc, char **argv)
         if (!object_ok(argv[2]))
                 return fail_local("object name \"%.60s\" is not made of [A-Za-z0-9._-/] components",
                                   argv[2]);
-        if ((r = read_settings(&cfg, err)) < 0)
+        if (read_settings(&cfg, err) < 0)
                 return fail_local("%s", err);
         if (!cfg.timeout)
                 cfg.timeout = UPLOAD_DEFAULT_TIMEOUT_S;

@@ -116,7 +116,8 @@ int upload_helper_settings_parse(struct upload_config *cfg, const char *line, un
         size_t klen = (size_t)(sp - line);
         const char *value = sp + 1;
         for (size_t i = 0; i < STRING_KEYS; i++) {
-                if (strlen(string_keys[i].key) != klen || strncmp(line, string_keys[i].key, klen))
+                if (strlen(string_keys[i].key) != klen ||
+                    strncmp(line, string_keys[i].key, klen) != 0)
                         continue;
                 if (strlen(value) >= string_keys[i].size)
                         return bad(errmsg, line_no, "%s too long", string_keys[i].key);
