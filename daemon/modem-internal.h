@@ -46,6 +46,7 @@ struct modem {
         bool core_started; /* at_modem_start() was called on this core */
         bool held;         /* a send just faulted: no sends for MODEM_FAULT_HOLD_MS */
         bool rejoin;       /* the configuration changed: re-enter the bank with new limits */
+        bool refused;      /* new allow/deny lists refuse it: rejected once idle */
         char health[128];
         char credit_text[160]; /* modem_health() while the bank holds the SIM for no credit */
 

@@ -25,6 +25,7 @@
 
 static void modem_close_port(struct modem *md);
 static int modem_open(struct modem *md);
+static void reject_if_refused(struct modem *md);
 
 uint64_t modem_now_ms(const struct modem *md)
 {
@@ -295,11 +296,16 @@ static int on_defer(sd_event_source *s, void *userdata)
                 }
                 break;
         case MODEM_ACT_REJECT:
+                if (md->refused) { /* a node the lists let in later starts afresh */
+                        md->refused = false;
+                        md->draining = false;
+                }
                 log_modem(LOG_NOTICE, md->name, "%s: not used: %s", md->path, why);
                 md->have_rejected_node = hotplug_node_get(md->path, &md->rejected_node) == 0;
                 modem_close_port(md);
                 md->life = MODEM_LIFE_REJECTED;
                 snprintf(md->health, sizeof(md->health), "%s", why);
+                modem_mirror(md); /* a row it had (refused after a reload) says so */
                 if (md->host.changed)
                         md->host.changed(md, md->host.userdata);
                 break;
@@ -330,6 +336,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 }
         }
         modem_flush(md);
+        reject_if_refused(md);
         return 0;
 }
 
@@ -349,6 +356,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
                 at_modem_tick(md->core, modem_now_ms(md));
         }
         modem_flush(md);
+        reject_if_refused(md);
         return 0;
 }
 
@@ -555,8 +563,35 @@ void modem_poke(struct modem *md)
                 arm_retry(md, 0);
 }
 
+/* A detected modem the reloaded lists refuse leaves once no AT command is in flight, so a
+ * send under way ends with its answer instead of in doubt. */
+static void reject_if_refused(struct modem *md)
+{
+        if (md->refused && md->action == MODEM_ACT_NONE && modem_idle(md))
+                modem_defer(md, MODEM_ACT_REJECT, "refused by the reloaded allow/deny lists");
+}
+
+static bool lists_refuse(struct modem *md)
+{
+        if (md->origin != MODEM_DETECTED || md->life != MODEM_LIFE_OPEN || !md->imei[0])
+                return false;
+        const struct serial_info *si = md->port ? serial_get_info(md->port) : NULL;
+        return !config_autodetect_allows(md->host.config, si && si->usb ? si->vid : 0,
+                                         si && si->usb ? si->pid : 0, md->imei,
+                                         md->iccid[0] ? md->iccid : NULL);
+}
+
 void modem_config_changed(struct modem *md)
 {
+        if (lists_refuse(md)) {
+                log_modem(LOG_NOTICE, md->name, "%s: the reloaded allow/deny lists refuse it",
+                          md->path);
+                md->refused = true;
+                md->draining = true; /* no new sends: the bank sees it not ready */
+                modem_bank_sync(md);
+                reject_if_refused(md);
+                return;
+        }
         /* The bank has no call to change limits in place: the modem leaves and re-enters it
          * at its next READY, when no send is in flight. */
         if (!md->in_bank || !md->core)

@@ -238,6 +238,24 @@ sed -i 's/^autodetect = false$/autodetect = true/' "$CONF"
 kill -HUP "$pd_pid"
 wait_until 30 "the EC25 taken after a reload let it in" imei_ready "$IMEI3"
 [ "$(q "SELECT device FROM modems WHERE imei = '$IMEI3'")" = "$D/ttyUSB3" ] || fail "the EC25 is not on ttyUSB3"
+# SIGHUP with the FTDI modem's IMEI off the allow list: a modem in use that the new lists
+# refuse is let go once idle (no send left in doubt), and new messages avoid it.
+write_conf "
+allow = {\"1e0e:9001\", \"12d1:1506\", \"2c7c:0125\", \"1bc7:1201\"}
+"
+sed -i 's/^autodetect = false$/autodetect = true/' "$CONF"
+kill -HUP "$pd_pid"
+not_ready7() { [ "$(q "SELECT count(*) FROM modems WHERE imei = '$IMEI7' AND state IN ('ready', 'sending')")" = 0 ]; }
+wait_until 30 "the FTDI modem let go after its IMEI left the allow list" not_ready7
+m7_parts=$(parts_by m7)
+make_messages 4 "$T/msgs4" "${phones[@]}"
+sed -i 's/\t/\tround four: /' "$T/msgs4"
+queue_file "$T/msgs4"
+wait_until 30 "the messages after the reload sent" parts_settled
+cat "$T/all3" "$T/msgs4" >"$T/all4"
+check_exactly_once "$T/all4"
+[ "$(parts_by m7)" = "$m7_parts" ] || fail "the refused FTDI modem still sent parts"
+[ "$(q "SELECT count(*) FROM outgoing_parts WHERE state IN ('unknown', 'sending')")" = 0 ] || fail "a part was left in doubt"
 # SIGHUP with autodetect off and no modem section: what udev found is let go (puente.conf.md:
 # "false uses only the modem sections"), and a message waits.
 write_conf ""
