@@ -92,11 +92,17 @@ int main(int argc, char **argv)
         }
 
         /* Before any thread or child: the upload helper's exit is an sd-event child source,
-         * which needs SIGCHLD blocked (and the kernel then keeps the zombie for sd-event). */
-        sigset_t chld;
-        sigemptyset(&chld);
-        sigaddset(&chld, SIGCHLD);
-        sigprocmask(SIG_BLOCK, &chld, NULL);
+         * which needs SIGCHLD blocked (and the kernel then keeps the zombie for sd-event).
+         * SIGTERM, SIGINT and SIGHUP too, so that one sent while the store opens and the
+         * modems start (seconds on an SD card, or under valgrind) waits for the loop and
+         * stops the daemon cleanly instead of killing it (daemon-killrounds under memcheck). */
+        sigset_t early;
+        sigemptyset(&early);
+        sigaddset(&early, SIGCHLD);
+        sigaddset(&early, SIGTERM);
+        sigaddset(&early, SIGINT);
+        sigaddset(&early, SIGHUP);
+        sigprocmask(SIG_BLOCK, &early, NULL);
 
         struct manager *m = NULL;
         r = manager_new(cfg, config_path, verbose, &m); /* takes cfg */

@@ -73,6 +73,8 @@ CONF
 # puented_start [ARGS...]: starts puented on $CONF (log in $T/puented.log, appended) and
 # waits until its wake socket exists (bound once the store is open).
 puented_start() {
+	# A SIGKILLed puented leaves its socket: waiting for it must wait for the new one.
+	rm -f "$SOCK"
 	"$PUENTED" --config "$CONF" ${PUENTED_ARGS:-} "$@" >>"$T/puented.log" 2>&1 &
 	pd_pid=$!
 	for _ in $(seq 200); do
@@ -269,6 +271,7 @@ fc_sim_start() {
 }
 
 fc_puented_start() {
+	rm -f "$SOCK" # a SIGKILLed puented leaves its socket
 	fc_env
 	env "${FC_ENV[@]}" "$PUENTED" --config "$CONF" ${PUENTED_ARGS:-} "$@" >>"$T/puented.log" 2>&1 &
 	pd_pid=$!
