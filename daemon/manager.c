@@ -186,9 +186,10 @@ static int manager_add_modem(struct manager *m, const char *path, enum modem_ori
         return 0;
 }
 
-static void manager_remove_modem(struct manager *m, unsigned i)
+/* why: what the binding's store row will say (modem_gone_name()). */
+static void manager_remove_modem(struct manager *m, unsigned i, enum modem_gone why)
 {
-        modem_free(m->modems[i]);
+        modem_free(m->modems[i], why);
         m->modems[i] = m->modems[--m->n_modems];
         m->modems[m->n_modems] = NULL;
 }
@@ -277,7 +278,7 @@ static void manager_sweep(struct manager *m)
                              (modem_life(md) == MODEM_LIFE_REJECTED &&
                               (stat(modem_path(md), &st) < 0 || modem_node_changed(md))));
                 if (gone)
-                        manager_remove_modem(m, i);
+                        manager_remove_modem(m, i, MODEM_GONE_UNPLUGGED);
                 else
                         i++;
         }
@@ -483,7 +484,8 @@ static void manager_reload_detected(struct manager *m, bool lists_changed)
                 if (modem_origin(md) == MODEM_DETECTED && (off || again)) {
                         if (off)
                                 log_info("%s: let go: autodetect is off", modem_path(md));
-                        manager_remove_modem(m, i);
+                        manager_remove_modem(m, i,
+                                             off ? MODEM_GONE_AUTODETECT_OFF : MODEM_GONE_REFUSED);
                 } else {
                         i++;
                 }
@@ -535,7 +537,7 @@ static void manager_reload(struct manager *m)
                         keep = strcmp(m->config->modems[k].device, modem_path(md)) == 0;
                 if (!keep) {
                         log_info("%s: no longer configured", modem_path(md));
-                        manager_remove_modem(m, i);
+                        manager_remove_modem(m, i, MODEM_GONE_UNCONFIGURED);
                 } else {
                         i++;
                 }
@@ -728,7 +730,7 @@ struct manager *manager_free(struct manager *m)
         if (m->store && m->bank && m->reports_timer)
                 reports_flush(m);
         while (m->n_modems > 0)
-                manager_remove_modem(m, m->n_modems - 1);
+                manager_remove_modem(m, m->n_modems - 1, MODEM_GONE_STOPPED);
         m->hotplug = hotplug_free(m->hotplug);
         m->wake = wake_close(m->wake);
         sd_event_source **sources[] = {

@@ -514,7 +514,7 @@ int modem_new(const struct modem_host *host, const char *path, enum modem_origin
         if (r >= 0)
                 r = sd_event_add_defer(host->event, &md->defer, on_defer, md);
         if (r < 0) {
-                modem_free(md);
+                modem_free(md, MODEM_GONE_STOPPED); /* no store row yet: nothing written */
                 return r;
         }
         sd_event_source_set_enabled(md->timer, SD_EVENT_OFF);
@@ -526,14 +526,31 @@ int modem_new(const struct modem_host *host, const char *path, enum modem_origin
         return 0;
 }
 
-struct modem *modem_free(struct modem *md)
+const char *modem_gone_name(enum modem_gone why)
+{
+        switch (why) {
+        case MODEM_GONE_STOPPED:
+                return "daemon stopped";
+        case MODEM_GONE_UNCONFIGURED:
+                return "removed from configuration";
+        case MODEM_GONE_REFUSED:
+                return "refused by allow/deny lists";
+        case MODEM_GONE_AUTODETECT_OFF:
+                return "autodetect turned off";
+        case MODEM_GONE_UNPLUGGED:
+                return "unplugged";
+        }
+        return "let go";
+}
+
+struct modem *modem_free(struct modem *md, enum modem_gone why)
 {
         if (!md)
                 return NULL;
         modem_close_port(md);
         if (md->store_id > 0) {
                 md->life = MODEM_LIFE_CLOSED;
-                store_modem_set_state(md->host.store, md->store_id, "closed", "daemon stopped");
+                store_modem_set_state(md->host.store, md->store_id, "closed", modem_gone_name(why));
         }
         md->timer = sd_event_source_disable_unref(md->timer);
         md->retry = sd_event_source_disable_unref(md->retry);

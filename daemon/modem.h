@@ -85,9 +85,21 @@ enum modem_life {
  * error). quirks: from the USB table (0 unknown). Returns 0, -ENOMEM, -EINVAL. */
 int modem_new(const struct modem_host *host, const char *path, enum modem_origin origin,
               unsigned quirks, struct modem **ret);
+/* Why a binding is let go: its store row then says "closed" with these words as its health
+ * (puentectl status shows them), never "daemon stopped" while the daemon runs. */
+enum modem_gone {
+        MODEM_GONE_STOPPED,        /* "daemon stopped": SIGTERM or SIGINT */
+        MODEM_GONE_UNCONFIGURED,   /* "removed from configuration": its path left the file */
+        MODEM_GONE_REFUSED,        /* "refused by allow/deny lists" (reloaded) */
+        MODEM_GONE_AUTODETECT_OFF, /* "autodetect turned off" and no glob names it */
+        MODEM_GONE_UNPLUGGED,      /* "unplugged": its path is gone or leads to a new node */
+};
+const char *modem_gone_name(enum modem_gone why);
+
 /* Closes the port; a send in flight is reported to the bank as the core classifies it
- * (UNKNOWN once its PDU was written), then the modem leaves the bank. */
-struct modem *modem_free(struct modem *md);
+ * (UNKNOWN once its PDU was written), then the modem leaves the bank; a binding that knew
+ * its store row records "closed" there with modem_gone_name(why). */
+struct modem *modem_free(struct modem *md, enum modem_gone why);
 
 /* SIGTERM: stop taking sends (the bank sees the modem as not ready). */
 void modem_drain(struct modem *md);

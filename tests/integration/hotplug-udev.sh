@@ -16,7 +16,8 @@
 # - one modem with two AT ports (two simulated modems with one IMEI and SIM behind two
 #   interfaces of one USB device): one is used, the other closed as a duplicate; no part twice;
 # - SIGHUP: a port the new lists let in is taken (udev enumerated again); autodetect turned
-#   off lets go what udev found.
+#   off lets go what udev found, and each store row says so ("autodetect turned off", not
+#   "daemon stopped", also after SIGTERM).
 set -euo pipefail
 : "${PUENTE_BUILD:?set by tests/run-tests.sh}" "${PUENTE_SRC:?set by tests/run-tests.sh}"
 FAKEUDEV=$PUENTE_SRC/tests/integration/udev/fakeudev.py
@@ -267,5 +268,10 @@ queue "${phones[0]}" "after autodetect off"
 sleep 2 # a wake is handled at once: a modem still in use would have taken it by now
 [ "$(record_count part)" = "$parts" ] || fail "a part went out with autodetect off"
 [ "$(q "SELECT count(*) FROM outgoing_parts WHERE state = 'queued'")" = 1 ] || fail "the message is not waiting"
+# Every row says why its modem went (the daemon runs on), and still does after SIGTERM: the
+# daemon held none of them when it stopped.
+why_off() { [ "$(q "SELECT count(*) FROM modems WHERE state || ': ' || health <> 'closed: autodetect turned off'")" = 0 ]; }
+wait_until 10 "every row saying autodetect was turned off" why_off
 puented_stop
+why_off || fail "rows after SIGTERM: $(q "SELECT imei || ' ' || state || ': ' || health FROM modems" | tr '\n' ';')"
 echo "hotplug-udev: ok ($((SECONDS - started)) s)"
