@@ -242,6 +242,11 @@ static void k_unknown_resend(struct key_ctx *k)
         to_bool(k, &k->c->unknown_resend);
 }
 
+static void k_autodetect_rescan(struct key_ctx *k)
+{
+        to_duration(k, 1, CONFIG_AUTODETECT_RESCAN_MAX, &k->c->autodetect_rescan);
+}
+
 static void k_reassembly_timeout(struct key_ctx *k)
 {
         to_duration(k, 60, 7 * 86400, &k->c->reassembly_timeout);
@@ -604,6 +609,7 @@ static const struct {
         { "", "country", k_country },
         { "", "default_country_code", k_country_code },
         { "", "autodetect", k_autodetect },
+        { "", "autodetect_rescan", k_autodetect_rescan },
         { "", "allow", k_filter },
         { "", "deny", k_filter },
         { "", "unknown_resend", k_unknown_resend },

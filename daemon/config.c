@@ -43,6 +43,7 @@ static cfg_opt_t root_opts[] = {
         STR("country"),
         STR("default_country_code"),
         STR("autodetect"),
+        STR("autodetect_rescan"),
         LIST("allow"),
         LIST("deny"),
         STR("unknown_resend"),
@@ -415,6 +416,7 @@ void config_defaults(struct config *c)
         snprintf(c->country, sizeof(c->country), "MX");
         c->country_code = PHONE_MX_CC;
         c->autodetect = true;
+        c->autodetect_rescan = CONFIG_DEFAULT_AUTODETECT_RESCAN_S;
         c->unknown_resend = false;
         c->reassembly_timeout = CONFIG_DEFAULT_REASSEMBLY_S;
         c->send_rate = CONFIG_DEFAULT_SEND_RATE;

@@ -47,15 +47,20 @@
 #define CONFIG_STAFF_REPLIES_MAX  60 /* automatic replies per number per hour, at most */
 
 /* Defaults (docs/puente.conf.md says why each). */
-#define CONFIG_DEFAULT_BAUD              115200
-#define CONFIG_DEFAULT_SEND_RATE         6   /* parts per minute: a conservative pace */
-#define CONFIG_DEFAULT_DAILY_LIMIT       500 /* parts per modem per day */
-#define CONFIG_DEFAULT_REASSEMBLY_S      3600
-#define CONFIG_DEFAULT_RETRY_ATTEMPTS    5
-#define CONFIG_DEFAULT_RETRY_FIRST_S     60
-#define CONFIG_DEFAULT_RETRY_MAX_S       3600
-#define CONFIG_DEFAULT_UPLOAD_INTERVAL_S 900
-#define CONFIG_DEFAULT_STAFF_REPLIES     5 /* per number per hour (daemon/staff.h says why) */
+#define CONFIG_DEFAULT_BAUD         115200
+#define CONFIG_DEFAULT_SEND_RATE    6   /* parts per minute: a conservative pace */
+#define CONFIG_DEFAULT_DAILY_LIMIT  500 /* parts per modem per day */
+#define CONFIG_DEFAULT_REASSEMBLY_S 3600
+/* udev's ttys are enumerated again this often: a lost "add" (a full netlink buffer, udevd
+ * restarted) is made up within it. One rescan costs well under a millisecond of CPU with 8
+ * modems (docs/modems.md "Lost udev events"). */
+#define CONFIG_DEFAULT_AUTODETECT_RESCAN_S 30
+#define CONFIG_AUTODETECT_RESCAN_MAX       86400
+#define CONFIG_DEFAULT_RETRY_ATTEMPTS      5
+#define CONFIG_DEFAULT_RETRY_FIRST_S       60
+#define CONFIG_DEFAULT_RETRY_MAX_S         3600
+#define CONFIG_DEFAULT_UPLOAD_INTERVAL_S   900
+#define CONFIG_DEFAULT_STAFF_REPLIES       5 /* per number per hour (daemon/staff.h says why) */
 
 enum config_flow {
         CONFIG_FLOW_NONE,
@@ -156,6 +161,7 @@ struct config {
         char country[3];                       /* ISO 3166-1 alpha-2, "" if only the code */
         unsigned country_code;                 /* E.164 calling code for national numbers */
         bool autodetect;
+        unsigned autodetect_rescan; /* seconds between enumerations of udev's ttys */
         bool unknown_resend;
         unsigned reassembly_timeout;                   /* seconds */
         unsigned send_rate, send_timeout, daily_limit; /* defaults for the modems */

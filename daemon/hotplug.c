@@ -1,24 +1,65 @@
-/* Hotplug: tty devices from udev (sd-device) and configured globs. */
+/* Hotplug: tty devices from udev (sd-device, with rescans for lost events) and configured globs. */
 #include "daemon/hotplug.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-device.h>
+#include <unistd.h>
 
 #include "daemon/log.h"
 
+/* The monitor's receive buffer. sd-device asks 128 MiB, which only a process with
+ * CAP_NET_ADMIN gets (SO_RCVBUFFORCE): puented.service runs as puente without it, capped at
+ * net.core.rmem_max (208 KiB by default). Asking 1 MiB gives the unit that same cap and root
+ * (the tests) 1 MiB: about two thousand udev messages for ttys, where a hub of 8 modems
+ * re-enumerating sends about 40, and a size a test can overflow (hotplug-lost.sh) to show
+ * that what overflows is made up. */
+#define HOTPLUG_MONITOR_RCVBUF (1024 * 1024)
+
+/* The periodic rescan may fire this much late (a quarter of a shorter interval): sd-event
+ * wakes once for it and the timers due about then. */
+#define HOTPLUG_RESCAN_ACCURACY_US 1000000
+
 struct hotplug {
         sd_event *event;
-        sd_device_monitor *monitor;
-        sd_event_source *enumerate; /* deferred first enumeration */
+        bool watch;                   /* autodetect on: udev's ttys are reported */
+        sd_device_monitor *monitor;   /* NULL while it could not start (tried at each rescan) */
+        sd_event_source *lost_source; /* EPOLLERR on a dup of the monitor's socket */
+        sd_event_source *enumerate;   /* a deferred enumeration */
+        enum hotplug_found due;       /* why `enumerate` is due */
+        sd_event_source *rescan_timer;
+        uint64_t rescan_us; /* 0: no periodic rescan */
+        bool warned;        /* the monitor's failure to start was logged */
+        struct hotplug_stats stats;
         struct hotplug_ops ops;
         void *userdata;
 };
+
+const char *hotplug_found_name(enum hotplug_found found)
+{
+        switch (found) {
+        case HOTPLUG_FOUND_EVENT:
+                return "udev";
+        case HOTPLUG_FOUND_START:
+                return "enumeration at start";
+        case HOTPLUG_FOUND_RELOAD:
+                return "enumeration after a reload";
+        case HOTPLUG_FOUND_RESCAN:
+                return "periodic rescan: its udev event was lost";
+        case HOTPLUG_FOUND_LOST:
+                return "rescan after lost udev events";
+        case HOTPLUG_FOUND_MONITOR:
+                return "rescan once the udev monitor started";
+        }
+        return "?";
+}
 
 /* Fills p from a tty sd_device; false when it has no device node or no USB parent (a
  * virtual console, a pty, an on-board UART: not a modem we autodetect). */
@@ -63,9 +104,19 @@ static int on_monitor(sd_device_monitor *m, sd_device *d, void *userdata)
         }
         if (action != SD_DEVICE_ADD)
                 return 0;
-        if (port_from_device(d, &p) && h->ops.added)
+        if (port_from_device(d, &p) && h->ops.added) {
+                p.found = HOTPLUG_FOUND_EVENT;
                 h->ops.added(&p, h->userdata);
+        }
         return 0;
+}
+
+static uint64_t cpu_ns(void)
+{
+        struct timespec ts;
+        if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+                return 0;
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int on_enumerate(sd_event_source *s, void *userdata)
@@ -73,32 +124,162 @@ static int on_enumerate(sd_event_source *s, void *userdata)
         struct hotplug *h = userdata;
         sd_device_enumerator *e = NULL;
         struct hotplug_port p;
+        enum hotplug_found why = h->due;
+        uint64_t t0 = cpu_ns();
+        unsigned ttys = 0, usb = 0;
 
         h->enumerate = sd_event_source_disable_unref(h->enumerate);
         if (sd_device_enumerator_new(&e) < 0)
                 return 0;
+        if (h->ops.enumerating)
+                h->ops.enumerating(why, h->userdata);
         if (sd_device_enumerator_add_match_subsystem(e, "tty", 1) >= 0)
                 for (sd_device *d = sd_device_enumerator_get_device_first(e); d;
-                     d = sd_device_enumerator_get_device_next(e))
-                        if (port_from_device(d, &p) && h->ops.added)
+                     d = sd_device_enumerator_get_device_next(e)) {
+                        ttys++;
+                        if (!port_from_device(d, &p))
+                                continue;
+                        usb++;
+                        p.found = why;
+                        if (h->ops.added)
                                 h->ops.added(&p, h->userdata);
+                }
         sd_device_enumerator_unref(e);
+        uint64_t spent = cpu_ns() - t0;
+        h->stats.enumerations++;
+        h->stats.last_ttys = ttys;
+        h->stats.last_usb = usb;
+        h->stats.last_cpu_ns = spent;
+        if (spent > h->stats.max_cpu_ns)
+                h->stats.max_cpu_ns = spent;
+        log_debug("hotplug: %s: %u ttys, %u with a USB parent, %llu us of CPU",
+                  hotplug_found_name(why), ttys, usb, (unsigned long long)(spent / 1000));
         return 0;
+}
+
+/* Asks for an enumeration on the next loop turn; a pending one keeps its reason unless this
+ * one says more (lost events, a late monitor) than a periodic rescan. */
+static int enumerate_soon(struct hotplug *h, enum hotplug_found why)
+{
+        if (h->enumerate) {
+                if (why == HOTPLUG_FOUND_LOST || why == HOTPLUG_FOUND_MONITOR)
+                        h->due = why;
+                return 0;
+        }
+        int r = sd_event_add_defer(h->event, &h->enumerate, on_enumerate, h);
+        if (r < 0) {
+                h->enumerate = NULL;
+                return r;
+        }
+        sd_event_source_set_description(h->enumerate, "hotplug-enumerate");
+        h->due = why;
+        return 0;
+}
+
+/* The kernel flags a netlink socket whose receive buffer overflowed (sk_err = ENOBUFS, and
+ * EPOLLERR) and drops what does not fit; sd-device 252 reads past that error silently. This
+ * source watches a duplicate of the monitor's socket for EPOLLERR only, at a higher priority
+ * than the monitor's own, reads the error (SO_ERROR clears it) and enumerates again. If the
+ * monitor's read took the error first, this source is still dispatched with EPOLLERR. */
+static int on_lost(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct hotplug *h = userdata;
+        int err = 0;
+        socklen_t len = sizeof(err);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                err = errno;
+        h->stats.lost++;
+        log_warning("hotplug: udev events lost (%s): enumerating the ttys again",
+                    strerror(err ? err : ENOBUFS));
+        (void)enumerate_soon(h, HOTPLUG_FOUND_LOST);
+        return 0;
+}
+
+static void stop_monitor(struct hotplug *h)
+{
+        h->lost_source = sd_event_source_disable_unref(h->lost_source);
+        if (h->monitor) {
+                sd_device_monitor_stop(h->monitor);
+                h->monitor = sd_device_monitor_unref(h->monitor);
+        }
+}
+
+static int watch_lost(struct hotplug *h)
+{
+        sd_event_source *ms = sd_device_monitor_get_event_source(h->monitor);
+        int fd = ms ? sd_event_source_get_io_fd(ms) : -EBADF;
+        if (fd < 0)
+                return fd;
+        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dup < 0)
+                return -errno;
+        int r = sd_event_add_io(h->event, &h->lost_source, dup, EPOLLERR, on_lost, h);
+        if (r < 0) {
+                h->lost_source = NULL;
+                close(dup);
+                return r;
+        }
+        sd_event_source_set_io_fd_own(h->lost_source, true);
+        sd_event_source_set_description(h->lost_source, "hotplug-lost");
+        return sd_event_source_set_priority(h->lost_source, SD_EVENT_PRIORITY_IMPORTANT);
 }
 
 static int start_monitor(struct hotplug *h)
 {
+        /* Without udevd sd-device makes a monitor that joins no group (or one nobody sends
+         * to): it would never report anything. */
+        if (access(HOTPLUG_UDEV_CONTROL, F_OK) < 0) {
+                int e = errno;
+                return e == ENOENT ? -ENXIO : -e;
+        }
         int r = sd_device_monitor_new(&h->monitor);
-        if (r < 0)
+        if (r < 0) {
+                h->monitor = NULL;
                 return r;
+        }
+        (void)sd_device_monitor_set_receive_buffer_size(h->monitor, HOTPLUG_MONITOR_RCVBUF);
         r = sd_device_monitor_filter_add_match_subsystem_devtype(h->monitor, "tty", NULL);
         if (r >= 0)
                 r = sd_device_monitor_attach_event(h->monitor, h->event);
         if (r >= 0)
                 r = sd_device_monitor_start(h->monitor, on_monitor, h);
+        if (r >= 0)
+                r = watch_lost(h);
         if (r < 0)
-                h->monitor = sd_device_monitor_unref(h->monitor);
+                stop_monitor(h);
         return r;
+}
+
+/* Starts the monitor if it is not running; logs the first failure and the late start. */
+static void try_monitor(struct hotplug *h, bool at_start)
+{
+        if (h->monitor)
+                return;
+        int r = start_monitor(h);
+        if (r < 0) {
+                if (!h->warned)
+                        log_warning("hotplug: no udev monitor (%s): udev's ttys are enumerated "
+                                    "again every rescan, the monitor tried again then",
+                                    r == -ENXIO ? "udev is not running: no " HOTPLUG_UDEV_CONTROL
+                                                : strerror(-r));
+                h->warned = true;
+                return;
+        }
+        if (!at_start) {
+                log_info("hotplug: udev monitor started");
+                (void)enumerate_soon(h, HOTPLUG_FOUND_MONITOR);
+        }
+}
+
+static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct hotplug *h = userdata;
+        try_monitor(h, false);
+        (void)enumerate_soon(h, HOTPLUG_FOUND_RESCAN);
+        sd_event_source_set_time_relative(s, h->rescan_us);
+        sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
 }
 
 int hotplug_new(sd_event *event, bool watch_udev, const struct hotplug_ops *ops, void *userdata,
@@ -108,28 +289,53 @@ int hotplug_new(sd_event *event, bool watch_udev, const struct hotplug_ops *ops,
         if (!h)
                 return -ENOMEM;
         h->event = event;
+        h->watch = watch_udev;
         h->ops = *ops;
         h->userdata = userdata;
         if (watch_udev) {
-                int r = start_monitor(h);
-                if (r < 0)
-                        log_warning("hotplug: no udev monitor (%s): configured paths only",
-                                    strerror(-r));
-                else
-                        (void)hotplug_rescan(h);
+                try_monitor(h, true);
+                int r = enumerate_soon(h, HOTPLUG_FOUND_START);
+                if (r < 0) {
+                        hotplug_free(h);
+                        return r;
+                }
         }
         *ret = h;
         return 0;
 }
 
+int hotplug_set_rescan(struct hotplug *h, uint64_t interval_ms)
+{
+        if (!h || !h->watch)
+                return 0;
+        h->rescan_us = interval_ms * 1000;
+        if (!interval_ms) {
+                sd_event_source_set_enabled(h->rescan_timer, SD_EVENT_OFF);
+                return 0;
+        }
+        uint64_t accuracy = h->rescan_us / 4 < HOTPLUG_RESCAN_ACCURACY_US
+                                    ? h->rescan_us / 4
+                                    : HOTPLUG_RESCAN_ACCURACY_US;
+        if (!h->rescan_timer) {
+                int r = sd_event_add_time_relative(h->event, &h->rescan_timer, CLOCK_MONOTONIC,
+                                                   h->rescan_us, accuracy, on_rescan, h);
+                if (r < 0) {
+                        h->rescan_timer = NULL;
+                        return r;
+                }
+                sd_event_source_set_description(h->rescan_timer, "hotplug-rescan");
+                return 0;
+        }
+        sd_event_source_set_time_accuracy(h->rescan_timer, accuracy);
+        sd_event_source_set_time_relative(h->rescan_timer, h->rescan_us);
+        return sd_event_source_set_enabled(h->rescan_timer, SD_EVENT_ONESHOT);
+}
+
 int hotplug_rescan(struct hotplug *h)
 {
-        if (!h || !h->monitor || h->enumerate)
-                return 0; /* no udev, or an enumeration already due */
-        int r = sd_event_add_defer(h->event, &h->enumerate, on_enumerate, h);
-        if (r < 0)
-                h->enumerate = NULL;
-        return r;
+        if (!h || !h->watch)
+                return 0;
+        return enumerate_soon(h, HOTPLUG_FOUND_RELOAD);
 }
 
 struct hotplug *hotplug_free(struct hotplug *h)
@@ -137,10 +343,8 @@ struct hotplug *hotplug_free(struct hotplug *h)
         if (!h)
                 return NULL;
         h->enumerate = sd_event_source_disable_unref(h->enumerate);
-        if (h->monitor) {
-                sd_device_monitor_stop(h->monitor);
-                sd_device_monitor_unref(h->monitor);
-        }
+        h->rescan_timer = sd_event_source_disable_unref(h->rescan_timer);
+        stop_monitor(h);
         free(h);
         return NULL;
 }
@@ -148,6 +352,11 @@ struct hotplug *hotplug_free(struct hotplug *h)
 bool hotplug_monitoring(const struct hotplug *h)
 {
         return h && h->monitor;
+}
+
+void hotplug_get_stats(const struct hotplug *h, struct hotplug_stats *ret)
+{
+        *ret = h ? h->stats : (struct hotplug_stats){ 0 };
 }
 
 bool hotplug_is_glob(const char *pattern)

@@ -152,16 +152,19 @@ static void rules_queued(void *userdata)
 
 /* ---- modems ---- */
 
+/* The binding of path, by its name first (what a rescan finds for every known port: no
+ * system call), then by what it resolves to (a by-id link and its ttyUSB). */
 static struct modem *modem_by_path(struct manager *m, const char *path)
 {
         char real[PATH_MAX];
-        bool have_real = realpath(path, real) != NULL;
-        for (unsigned i = 0; i < m->n_modems; i++) {
-                const char *p = modem_path(m->modems[i]);
-                char other[PATH_MAX];
-                if (strcmp(p, path) == 0)
+        for (unsigned i = 0; i < m->n_modems; i++)
+                if (strcmp(modem_path(m->modems[i]), path) == 0)
                         return m->modems[i];
-                if (have_real && realpath(p, other) && strcmp(other, real) == 0)
+        if (!realpath(path, real))
+                return NULL;
+        for (unsigned i = 0; i < m->n_modems; i++) {
+                char other[PATH_MAX];
+                if (realpath(modem_path(m->modems[i]), other) && strcmp(other, real) == 0)
                         return m->modems[i];
         }
         return NULL;
@@ -284,23 +287,43 @@ static void manager_sweep(struct manager *m)
         }
 }
 
+/* A tty from udev: an "add", or one of every tty an enumeration goes through (most of them
+ * known: a binding, or a port the lists or the quirks table keep out), so the policy checks,
+ * pure, come before the look-up, and an enumerated port takes no system call unless new. */
 static void hp_added(const struct hotplug_port *p, void *userdata)
 {
         struct manager *m = userdata;
-        /* A configured path may be this tty coming back. */
-        for (unsigned i = 0; i < m->n_modems; i++)
-                modem_poke(m->modems[i]);
+        if (p->found == HOTPLUG_FOUND_EVENT) {
+                /* A configured path may be this tty coming back. */
+                for (unsigned i = 0; i < m->n_modems; i++)
+                        modem_poke(m->modems[i]);
+        }
         if (!m->config->autodetect || m->stopping)
                 return;
-        manager_sweep(m); /* a rejection or a binding of the node this one replaces goes */
+        if (p->found == HOTPLUG_FOUND_EVENT)
+                manager_sweep(m); /* a rejection or a binding of the node this one replaces */
         if (p->usb && !config_autodetect_may_probe(m->config, p->vendor, p->product))
                 return;
         if (p->usb && at_quirks_is_at_port(p->vendor, p->product, p->interface) == 0)
                 return; /* the table names it a data, diagnostic or GPS port */
         const struct at_quirk_usb *q = p->usb ? at_quirks_by_usb(p->vendor, p->product) : NULL;
-        if (manager_add_modem(m, p->devname, MODEM_DETECTED, q ? q->quirks : 0) == 0)
-                log_info("%s: new port (USB %04x:%04x interface %d)", p->devname, p->vendor,
-                         p->product, p->interface);
+        if (manager_add_modem(m, p->devname, MODEM_DETECTED, q ? q->quirks : 0) != 0)
+                return; /* known (-EEXIST), or logged */
+        if (p->found == HOTPLUG_FOUND_RESCAN || p->found == HOTPLUG_FOUND_LOST ||
+            p->found == HOTPLUG_FOUND_MONITOR)
+                log_notice("%s: new port (USB %04x:%04x interface %d), found by the %s", p->devname,
+                           p->vendor, p->product, p->interface, hotplug_found_name(p->found));
+        else
+                log_info("%s: new port (USB %04x:%04x interface %d), found by %s", p->devname,
+                         p->vendor, p->product, p->interface, hotplug_found_name(p->found));
+}
+
+/* Before an enumeration: what went away is swept once, not once per tty reported. */
+static void hp_enumerating(enum hotplug_found why, void *userdata)
+{
+        struct manager *m = userdata;
+        if (m->config->autodetect && !m->stopping)
+                manager_sweep(m);
 }
 
 static void hp_removed(const char *devname, void *userdata)
@@ -314,7 +337,17 @@ static void hp_removed(const char *devname, void *userdata)
 static const struct hotplug_ops manager_hotplug_ops = {
         .added = hp_added,
         .removed = hp_removed,
+        .enumerating = hp_enumerating,
 };
+
+/* autodetect_rescan (docs/puente.conf.md): a udev event lost is made up within it. */
+static int manager_hotplug_start(struct manager *m)
+{
+        int r = hotplug_new(m->event, m->config->autodetect, &manager_hotplug_ops, m, &m->hotplug);
+        if (r < 0)
+                return r;
+        return hotplug_set_rescan(m->hotplug, (uint64_t)m->config->autodetect_rescan * 1000);
+}
 
 /* ---- timers ---- */
 
@@ -515,6 +548,7 @@ static void manager_reload(struct manager *m)
                 memcpy(c->state_directory, m->config->state_directory, sizeof(c->state_directory));
         }
         bool autodetect_was = m->config->autodetect;
+        unsigned rescan_was = m->config->autodetect_rescan;
         /* Both come from config_load(): zeroed, so equal lists compare equal byte for byte. */
         bool lists_changed = memcmp(&c->allow, &m->config->allow, sizeof(c->allow)) != 0 ||
                              memcmp(&c->deny, &m->config->deny, sizeof(c->deny)) != 0;
@@ -550,11 +584,15 @@ static void manager_reload(struct manager *m)
         manager_reload_detected(m, lists_changed);
         if (m->config->autodetect != autodetect_was) {
                 m->hotplug = hotplug_free(m->hotplug);
-                if (hotplug_new(m->event, m->config->autodetect, &manager_hotplug_ops, m,
-                                &m->hotplug) < 0)
+                if (manager_hotplug_start(m) < 0)
                         log_warning("hotplug: cannot restart");
-        } else if (lists_changed && hotplug_rescan(m->hotplug) < 0) {
-                log_warning("hotplug: cannot enumerate again");
+        } else {
+                if (lists_changed && hotplug_rescan(m->hotplug) < 0)
+                        log_warning("hotplug: cannot enumerate again");
+                if (m->config->autodetect_rescan != rescan_was &&
+                    hotplug_set_rescan(m->hotplug, (uint64_t)m->config->autodetect_rescan * 1000) <
+                            0)
+                        log_warning("hotplug: cannot set the rescan interval");
         }
         manager_kick(m);
         host_changed(NULL, m);
@@ -707,8 +745,7 @@ int manager_new(struct config *cfg, const char *config_path, bool verbose, struc
                 log_error("upload: %s", strerror(-r));
                 goto fail;
         }
-        if ((r = hotplug_new(m->event, m->config->autodetect, &manager_hotplug_ops, m,
-                             &m->hotplug)) < 0)
+        if ((r = manager_hotplug_start(m)) < 0)
                 goto fail;
         manager_add_configured(m);
         manager_scan_globs(m);

@@ -20,54 +20,8 @@
 #   "daemon stopped", also after SIGTERM).
 set -euo pipefail
 : "${PUENTE_BUILD:?set by tests/run-tests.sh}" "${PUENTE_SRC:?set by tests/run-tests.sh}"
-FAKEUDEV=$PUENTE_SRC/tests/integration/udev/fakeudev.py
-
-if [ -z "${PUENTE_UDEV_DEV:-}" ]; then
-	skip() {
-		echo "hotplug-udev: SKIP: $*"
-		exit 0
-	}
-	[ "$(id -u)" = 0 ] ||
-		skip "needs root (a mount and network namespace, tmpfs over /sys, udev's netlink group)"
-	unshare --mount --net --propagation private true 2>/dev/null ||
-		skip "unshare --mount --net is refused here"
-	unshare --mount --net --propagation private python3 "$FAKEUDEV" can-send ||
-		skip "no netlink uevent multicast in a new network namespace here"
-	# The nodes' directory must exist outside to be a mount point inside; it stays empty
-	# outside, and goes when the test ends, killed or not.
-	dev=$(mktemp -d /dev/puente-udev.XXXXXX 2>/dev/null) || skip "cannot make a directory in /dev"
-	trap 'rmdir "$dev" 2>/dev/null || true' EXIT
-	trap 'exit 143' TERM INT
-	rc=0
-	PUENTE_UDEV_DEV=$dev unshare --mount --net --propagation private "$BASH" "$0" || rc=$?
-	exit "$rc"
-fi
-
-# ---- in the namespace: nothing below is seen outside it
-D=$PUENTE_UDEV_DEV
-mount -t tmpfs -o mode=0755 puente-sysfs /sys
-mount -t tmpfs -o mode=0755 puente-run /run
-mount -t tmpfs -o mode=0755 puente-dev "$D"
-python3 "$FAKEUDEV" init
-# sd-device checks that a device directory is on sysfs (statfs), which a tmpfs is not; this
-# is systemd's own switch for tests (docs/ENVIRONMENT.md). puented reads the same files.
-export SYSTEMD_DEVICE_VERIFY_SYSFS=0
-. "$(dirname "$0")/daemon-lib.bash"
-
-fu() { python3 "$FAKEUDEV" "$@"; }
-# node NAME LINK: $D/NAME is the node udev would make, here the pty behind puente-sim's LINK
-# (a bind mount, so that puented's realpath() and its sysfs look-up see /dev/.../ttyUSBn as
-# they would see /dev/ttyUSBn).
-node() {
-	local pts
-	pts=$(readlink -f "$2")
-	[ -c "$pts" ] || fail "$2 leads to no pty"
-	touch "$D/$1"
-	mount --bind "$pts" "$D/$1"
-}
-# unnode NAME: the node goes as the kernel removes it, whoever holds it open (a lazy unmount)
-unnode() { umount -l "$D/$1" && rm -f "$D/$1"; }
-opened() { grep -c -- "$D/$1 opened" "$T/puented.log" || true; }
+# shellcheck source=udev/udev-lib.bash
+. "$PUENTE_SRC/tests/integration/udev/udev-lib.bash"
 state_of() { q "SELECT state FROM modems WHERE id = $1"; }
 device_of() { q "SELECT device FROM modems WHERE id = $1"; }
 # parts_by MODEM: parts puente-sim's network took from that simulated modem
@@ -192,16 +146,6 @@ case $dup_dev in
 "$D/ttyACM1") used=m6 other=m5 other_node=ttyACM0 ;;
 *) fail "the two-port modem is on $dup_dev" ;;
 esac
-# closed NODE LINK: none of puented's file descriptors leads to NODE or the pty behind
-# puente-sim's LINK (the kernel names a bind-mounted node by the path it was opened through)
-closed() {
-	local fd to pts
-	pts=$(readlink -f "$2")
-	for fd in /proc/"$pd_pid"/fd/*; do
-		to=$(readlink "$fd" 2>/dev/null) || continue
-		[ "$to" != "$pts" ] && [ "$to" != "$D/$1" ] || return 1
-	done
-}
 wait_until 10 "the duplicate port ($other_node) closed" closed "$other_node" "$S/$other"
 ! closed "${dup_dev#"$D"/}" "$S/$used" || fail "the port in use is not seen open: the check above proves nothing"
 [ "$(opened "$other_node")" = 1 ] || fail "the duplicate port $other_node was opened $(opened "$other_node") times, want once"

@@ -37,6 +37,7 @@ static void test_defaults(void **state)
         assert_string_equal(c->rules_directory, "");
         assert_int_equal(c->country_code, 52);
         assert_true(c->autodetect);
+        assert_int_equal(c->autodetect_rescan, CONFIG_DEFAULT_AUTODETECT_RESCAN_S);
         assert_false(c->unknown_resend);
         assert_int_equal(c->reassembly_timeout, CONFIG_DEFAULT_REASSEMBLY_S);
         assert_int_equal(c->retry.attempts, CONFIG_DEFAULT_RETRY_ATTEMPTS);
@@ -65,6 +66,7 @@ static const char full[] =
         "send_timeout = 90\n"
         "daily_limit = 0\n"
         "autodetect = false\n"
+        "autodetect_rescan = 2m\n"
         "allow = { \"1e0e:9001\", 861234567890123, \"8952140000000000009\" }\n"
         "deny = 12d1:1001\n"
         "retry { attempts = 3 first_delay = 30s max_delay = 10m }\n"
@@ -93,6 +95,7 @@ static void test_full(void **state)
         assert_int_equal(c->country_code, 502);
         assert_true(c->unknown_resend);
         assert_false(c->autodetect);
+        assert_int_equal(c->autodetect_rescan, 120);
         assert_int_equal(c->reassembly_timeout, 7200);
         assert_int_equal(c->allow.n_usb, 1);
         assert_int_equal(c->allow.usb[0].vendor, 0x1e0e);
@@ -116,7 +119,7 @@ static void test_full(void **state)
         assert_int_equal(m->send_rate, 10);    /* the top-level default */
         assert_int_equal(m->send_timeout, 90); /* the same */
         assert_int_equal(m->daily_limit, 800);
-        assert_int_equal(m->line, 19);
+        assert_int_equal(m->line, 20);
         m = &c->modems[1];
         assert_int_equal(m->key, CONFIG_KEY_IMEI);
         assert_string_equal(m->imei, "861234567890124");
@@ -162,7 +165,8 @@ struct bad_case {
 static const struct bad_case bad[] = {
         { "databse = /var/lib/p.db\n",
           { "t.conf:1: unknown key 'databse'; expected one of: database, state_directory, "
-            "rules_directory, country, default_country_code, autodetect, allow, deny, "
+            "rules_directory, country, default_country_code, autodetect, autodetect_rescan, allow, "
+            "deny, "
             "unknown_resend, reassembly_timeout, send_rate, send_timeout, daily_limit, "
             "staff_replies_per_hour, "
             "retry, upload, modem, pin, clinic" } },
@@ -190,6 +194,13 @@ static const struct bad_case bad[] = {
         { "reassembly_timeout = 10 minutes\n",
           { "t.conf:1: unexpected 'minutes'; expected KEY = VALUE (quote a value that has "
             "spaces)" } },
+        { "autodetect_rescan = 0\n",
+          { "t.conf:1: autodetect_rescan: 0 is out of range; expected 1s..86400s" } },
+        { "autodetect_rescan = 2d\n",
+          { "t.conf:1: autodetect_rescan: 2d is out of range; expected 1s..86400s" } },
+        { "autodetect_rescan = often\n",
+          { "t.conf:1: autodetect_rescan: 'often' is not a duration; expected seconds or a "
+            "number with s, m, h or d (90s, 15m, 6h, 1d)" } },
         { "reassembly_timeout = 10x\n",
           { "t.conf:1: reassembly_timeout: '10x' is not a duration; expected seconds or a number "
             "with s, m, h or d (90s, 15m, 6h, 1d)" } },
@@ -225,7 +236,8 @@ static const struct bad_case bad[] = {
           { "t.conf:1: 'modem' is a section: expected modem NAME { ... }" } },
         { "clinica norte { phone = 1 }\n",
           { "t.conf:1: unknown section 'clinica'; expected one of: database, state_directory, "
-            "rules_directory, country, default_country_code, autodetect, allow, deny, "
+            "rules_directory, country, default_country_code, autodetect, autodetect_rescan, allow, "
+            "deny, "
             "unknown_resend, reassembly_timeout, send_rate, send_timeout, daily_limit, "
             "staff_replies_per_hour, "
             "retry, upload, modem, pin, clinic" } },

@@ -13,6 +13,9 @@ enumeration skips a device with a device number), and sends udev's netlink messa
                 (ttyUSBn: usb-serial, a port device between interface and tty; ttyACMn: cdc-acm)
     fakeudev.py platform TTY DEVNAME [--send]                     a tty with no USB parent
     fakeudev.py remove PORT|TTY [--send]                          a USB device and its ttys, or a platform tty
+    fakeudev.py virtual COUNT                                     ttys with no parent device (tty0..)
+    fakeudev.py flood [MAX]                                       "change" messages until a listener drops some
+    fakeudev.py drops                                             messages udev's listeners dropped so far
     fakeudev.py can-send                                          exit 0 if udev's group takes our messages
 
 It refuses to write unless /sys and /run are tmpfs mounts (the namespace's, never the
@@ -301,6 +304,64 @@ def cmd_remove(args):
             send("remove", devpath, subsystem, uevent, (), ("systemd",) if subsystem == "tty" else ())
 
 
+def cmd_virtual(args):
+    """COUNT virtual consoles (/sys/devices/virtual/tty/ttyN, 4:N): what a real box has
+    besides its modems (tty0..tty63), for the rescan's cost. Never reported as modems."""
+    if len(args) != 1 or not args[0].isdigit():
+        raise Usage("virtual COUNT")
+    for n in range(int(args[0])):
+        node = "/devices/virtual/tty/tty%d" % n
+        device(node, "tty", [("MAJOR", "4"), ("MINOR", str(n)), ("DEVNAME", "tty%d" % n)])
+        write(SYS + node + "/dev", "4:%d\n" % n)
+        link(SYS + "/class/tty/tty%d" % n, rel("/class/tty", node))
+        tty_db(4, n, [])
+
+
+def netlink_drops():
+    """Messages dropped so far by the sockets listening on udev's group (/proc/net/netlink:
+    protocol, groups in hex, the drop counter in the 9th column): the kernel counts each
+    message that did not fit a full receive buffer."""
+    total = 0
+    with open("/proc/net/netlink") as f:
+        next(f)
+        for line in f:
+            c = line.split()
+            if int(c[1]) == NETLINK_KOBJECT_UEVENT and int(c[3], 16) & UDEV_GROUP:
+                total += int(c[8])
+    return total
+
+
+def cmd_flood(args):
+    """Sends udev "change" messages for a tty, in rounds of 100, until some listener's
+    receive buffer overflows (its reader stopped: SIGSTOP) or MAX were sent; prints the
+    count and the drops. Exits 1 if nothing was dropped."""
+    limit = int(args[0]) if args and args[0].isdigit() else 100000
+    before = netlink_drops()
+    props = [("ACTION", "change"), ("DEVPATH", "/devices/virtual/tty/flood"), ("SUBSYSTEM", "tty"),
+             ("DEVNAME", "/dev/flood"), ("SEQNUM", str(seqnum()))]
+    msg = message(props, ("systemd",))
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_KOBJECT_UEVENT)
+    sent = 0
+    try:
+        s.bind((0, 0))
+        while sent < limit and netlink_drops() == before:
+            for _ in range(100):
+                try:
+                    s.sendto(msg, (0, UDEV_GROUP))
+                except ConnectionRefusedError:
+                    pass
+                sent += 1
+    finally:
+        s.close()
+    dropped = netlink_drops() - before
+    print("flood: %d messages sent, %d dropped" % (sent, dropped))
+    return 0 if dropped else 1
+
+
+def cmd_drops(args):
+    print(netlink_drops())
+
+
 def cmd_can_send(args):
     """Whether this namespace lets us multicast on the uevent family (root's CAP_NET_ADMIN)."""
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_KOBJECT_UEVENT)
@@ -314,7 +375,8 @@ def cmd_can_send(args):
         s.close()
 
 
-COMMANDS = {"can-send": cmd_can_send, "init": cmd_init, "usb": cmd_usb, "platform": cmd_platform, "remove": cmd_remove}
+COMMANDS = {"can-send": cmd_can_send, "init": cmd_init, "usb": cmd_usb, "platform": cmd_platform,
+            "remove": cmd_remove, "virtual": cmd_virtual, "flood": cmd_flood, "drops": cmd_drops}
 
 
 def main(argv):
@@ -324,11 +386,10 @@ def main(argv):
     try:
         if argv[1] != "can-send":
             check_namespace()
-        COMMANDS[argv[1]](argv[2:])
+        return COMMANDS[argv[1]](argv[2:]) or 0
     except Usage as e:
         print("fakeudev: %s" % e, file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":
