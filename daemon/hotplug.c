@@ -1,6 +1,7 @@
 /* Hotplug: tty devices from udev (sd-device, with rescans for lost events) and configured globs. */
 #include "daemon/hotplug.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -23,9 +24,29 @@
  * that what overflows is made up. */
 #define HOTPLUG_MONITOR_RCVBUF (1024 * 1024)
 
+/* The tty class: a link to each tty's sysfs directory (what sd-device enumerates). */
+#define HOTPLUG_SYS_TTY "/sys/class/tty"
+/* Remembered ttys at first: a box has 60 to 130 (virtual consoles, UARTs, the modems'). */
+#define HOTPLUG_TTYS_FIRST 128
+
 /* The periodic rescan may fire this much late (a quarter of a shorter interval): sd-event
  * wakes once for it and the timers due about then. */
 #define HOTPLUG_RESCAN_ACCURACY_US 1000000
+
+/* One tty as the last enumeration found it. Its link in the tty class is made anew (a new
+ * kernfs inode, which readdir() gives) whenever the kernel makes the device anew (a replug,
+ * even on the same USB socket under the same name), so while the inode holds, what sd-device
+ * said about the tty holds too: a rescan reads the directory and asks sd-device (about 30
+ * opens along the sysfs path of each device and parent) only about new ones. */
+struct hotplug_tty {
+        char *name; /* ttyUSB0: its entry in HOTPLUG_SYS_TTY */
+        ino_t ino;  /* of that entry */
+        bool seen;  /* in the enumeration under way */
+        bool usb;   /* has a USB parent: reported, with the fields below */
+        char *devname, *usb_syspath;
+        uint16_t vendor, product;
+        int interface;
+};
 
 struct hotplug {
         sd_event *event;
@@ -35,8 +56,11 @@ struct hotplug {
         sd_event_source *enumerate;   /* a deferred enumeration */
         enum hotplug_found due;       /* why `enumerate` is due */
         sd_event_source *rescan_timer;
-        uint64_t rescan_us; /* 0: no periodic rescan */
-        bool warned;        /* the monitor's failure to start was logged */
+        uint64_t rescan_us;       /* 0: no periodic rescan */
+        bool warned;              /* the monitor's failure to start was logged */
+        struct hotplug_tty *ttys; /* what the last enumeration found in HOTPLUG_SYS_TTY */
+        size_t n_ttys, cap_ttys;
+        struct hotplug_port port; /* scratch for reporting (8 KiB: not on the stack) */
         struct hotplug_stats stats;
         struct hotplug_ops ops;
         void *userdata;
@@ -119,32 +143,141 @@ static uint64_t cpu_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void tty_clear(struct hotplug_tty *t)
+{
+        free(t->name);
+        free(t->devname);
+        free(t->usb_syspath);
+        memset(t, 0, sizeof(*t));
+}
+
+static void ttys_forget(struct hotplug *h)
+{
+        for (size_t i = 0; i < h->n_ttys; i++)
+                tty_clear(&h->ttys[i]);
+        h->n_ttys = 0;
+}
+
+/* The entry for name: looked for from `hint` on (readdir() gives the same order each time,
+ * so the next entry is usually the one), or a new one; NULL out of memory. */
+static struct hotplug_tty *ttys_get(struct hotplug *h, const char *name, size_t *hint)
+{
+        for (size_t k = 0; k < h->n_ttys; k++) {
+                size_t i = (*hint + k) % h->n_ttys;
+                if (strcmp(h->ttys[i].name, name) == 0) {
+                        *hint = i + 1;
+                        return &h->ttys[i];
+                }
+        }
+        if (h->n_ttys == h->cap_ttys) {
+                size_t cap = h->cap_ttys ? 2 * h->cap_ttys : HOTPLUG_TTYS_FIRST;
+                struct hotplug_tty *t = reallocarray(h->ttys, cap, sizeof(*t));
+                if (!t)
+                        return NULL;
+                h->ttys = t;
+                h->cap_ttys = cap;
+        }
+        struct hotplug_tty *t = &h->ttys[h->n_ttys];
+        memset(t, 0, sizeof(*t));
+        if (!(t->name = strdup(name)))
+                return NULL;
+        h->n_ttys++;
+        return t;
+}
+
+/* Learns a new (or made anew) tty from sd-device. False when it is not to be remembered:
+ * gone meanwhile, out of memory, or not yet initialized by udev (sd-device's enumerator
+ * skips those too: its "add" or the next rescan brings it). */
+static bool tty_learn(struct hotplug *h, struct hotplug_tty *t, ino_t ino)
+{
+        char syspath[PATH_MAX];
+        sd_device *d = NULL;
+
+        free(t->devname);
+        free(t->usb_syspath);
+        t->devname = t->usb_syspath = NULL;
+        t->usb = false;
+        t->ino = 0;
+        snprintf(syspath, sizeof(syspath), "%s/%s", HOTPLUG_SYS_TTY, t->name);
+        if (sd_device_new_from_syspath(&d, syspath) < 0)
+                return false;
+        bool ok = sd_device_get_is_initialized(d) > 0;
+        if (ok && port_from_device(d, &h->port)) {
+                t->usb = true;
+                t->vendor = h->port.vendor;
+                t->product = h->port.product;
+                t->interface = h->port.interface;
+                t->devname = strdup(h->port.devname);
+                t->usb_syspath = strdup(h->port.usb_syspath);
+                ok = t->devname && t->usb_syspath;
+        }
+        sd_device_unref(d);
+        if (ok)
+                t->ino = ino;
+        return ok;
+}
+
+static void tty_report(struct hotplug *h, const struct hotplug_tty *t, enum hotplug_found why)
+{
+        struct hotplug_port *p = &h->port;
+        p->found = why;
+        snprintf(p->devname, sizeof(p->devname), "%s", t->devname);
+        snprintf(p->usb_syspath, sizeof(p->usb_syspath), "%s", t->usb_syspath);
+        p->vendor = t->vendor;
+        p->product = t->product;
+        p->interface = t->interface;
+        p->usb = p->vendor != 0;
+        if (h->ops.added)
+                h->ops.added(p, h->userdata);
+}
+
+/* Every tty of HOTPLUG_SYS_TTY (the tty class: what sd-device enumerates for the subsystem)
+ * with a USB parent is reported; no system call for a tty when nothing changed. */
 static int on_enumerate(sd_event_source *s, void *userdata)
 {
         struct hotplug *h = userdata;
-        sd_device_enumerator *e = NULL;
-        struct hotplug_port p;
         enum hotplug_found why = h->due;
         uint64_t t0 = cpu_ns();
         unsigned ttys = 0, usb = 0;
+        size_t hint = 0;
 
         h->enumerate = sd_event_source_disable_unref(h->enumerate);
-        if (sd_device_enumerator_new(&e) < 0)
+        DIR *dir = opendir(HOTPLUG_SYS_TTY);
+        if (!dir) {
+                log_debug("hotplug: %s: %s", HOTPLUG_SYS_TTY, strerror(errno));
                 return 0;
+        }
+        if (why == HOTPLUG_FOUND_START || why == HOTPLUG_FOUND_RELOAD)
+                ttys_forget(h); /* asked for anew: everything from sd-device */
         if (h->ops.enumerating)
                 h->ops.enumerating(why, h->userdata);
-        if (sd_device_enumerator_add_match_subsystem(e, "tty", 1) >= 0)
-                for (sd_device *d = sd_device_enumerator_get_device_first(e); d;
-                     d = sd_device_enumerator_get_device_next(e)) {
-                        ttys++;
-                        if (!port_from_device(d, &p))
-                                continue;
+        for (size_t i = 0; i < h->n_ttys; i++)
+                h->ttys[i].seen = false;
+        for (struct dirent *de; (de = readdir(dir));) {
+                if (de->d_name[0] == '.')
+                        continue;
+                ttys++;
+                struct hotplug_tty *t = ttys_get(h, de->d_name, &hint);
+                if (!t)
+                        break; /* out of memory: the next rescan goes on */
+                if (t->ino != de->d_ino && !tty_learn(h, t, de->d_ino))
+                        continue; /* seen stays false: forgotten below, asked again next time */
+                t->seen = true;
+                if (t->usb) {
                         usb++;
-                        p.found = why;
-                        if (h->ops.added)
-                                h->ops.added(&p, h->userdata);
+                        tty_report(h, t, why);
                 }
-        sd_device_enumerator_unref(e);
+        }
+        closedir(dir);
+        size_t k = 0;
+        for (size_t i = 0; i < h->n_ttys; i++) {
+                if (h->ttys[i].seen)
+                        h->ttys[k++] = h->ttys[i];
+                else
+                        tty_clear(&h->ttys[i]);
+        }
+        h->n_ttys = k;
+
         uint64_t spent = cpu_ns() - t0;
         h->stats.enumerations++;
         h->stats.last_ttys = ttys;
@@ -152,8 +285,8 @@ static int on_enumerate(sd_event_source *s, void *userdata)
         h->stats.last_cpu_ns = spent;
         if (spent > h->stats.max_cpu_ns)
                 h->stats.max_cpu_ns = spent;
-        log_debug("hotplug: %s: %u ttys, %u with a USB parent, %llu us of CPU",
-                  hotplug_found_name(why), ttys, usb, (unsigned long long)(spent / 1000));
+        log_debug("hotplug: enumerated %u ttys (%u with a USB parent) in %llu us of CPU", ttys, usb,
+                  (unsigned long long)(spent / 1000));
         return 0;
 }
 
@@ -345,6 +478,8 @@ struct hotplug *hotplug_free(struct hotplug *h)
         h->enumerate = sd_event_source_disable_unref(h->enumerate);
         h->rescan_timer = sd_event_source_disable_unref(h->rescan_timer);
         stop_monitor(h);
+        ttys_forget(h);
+        free(h->ttys);
         free(h);
         return NULL;
 }
