@@ -28,7 +28,7 @@ for i in $(seq 1 "$N"); do
 	fu usb "1-$i" 1e0e:9001 "0=ttyUSB$((n - 3))=$D/ttyUSB$((n - 3))" \
 		"1=ttyUSB$((n - 2))=$D/ttyUSB$((n - 2))" "2=ttyUSB$((n - 1))=$D/ttyUSB$((n - 1))"
 done
-echo "ttys: $(ls /sys/class/tty | wc -l)"
+echo "ttys: $(find /sys/class/tty -mindepth 1 -maxdepth 1 | wc -l)"
 
 # cpu_ticks: puented's user + system time so far, in clock ticks
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pd_pid/stat"; }
