@@ -66,12 +66,12 @@ int manager_inbox_pass(struct store *s, int64_t now, manager_inbox_fn fn, void *
         struct inbox_batch b = { .n = 0 };
         int handled = 0, r;
 
-        r = store_inbox_list(s, MANAGER_INBOX_BATCH, true, inbox_collect, &b);
+        r = store_inbox_unhandled(s, MANAGER_INBOX_BATCH, inbox_collect, &b);
         if (r < 0) {
                 log_warning("inbox: %s", store_errmsg(s));
                 goto out;
         }
-        for (unsigned i = b.n; i-- > 0;) { /* listed newest first */
+        for (unsigned i = 0; i < b.n; i++) { /* listed oldest first */
                 struct manager_inbox_msg msg = {
                         .id = b.id[i],
                         .contact_id = b.contact[i],

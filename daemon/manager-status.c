@@ -80,7 +80,7 @@ int manager_status_json(struct manager *m, char *buf, size_t size, char *summary
         unsigned ready = 0, down = 0, queued = 0;
 
         bank_time_now(&bt);
-        if (store_status_counts(m->store, &st) == 0)
+        if (store_status_open(m->store, &st) == 0)
                 queued = st.parts[STORE_PART_QUEUED] + st.parts[STORE_PART_RETRY] +
                          st.parts[STORE_PART_SENDING];
         struct json_object *root = json_object_new_object();

@@ -109,7 +109,7 @@ int staff_status_gather(struct store *store, const struct config *c, int64_t now
         if (connected == 0)
                 st.problems |= STAFF_PROB_NO_MODEM;
 
-        r = store_status_counts(store, &counts);
+        r = store_status_open(store, &counts);
         if (r < 0) {
                 free(buf);
                 return r;

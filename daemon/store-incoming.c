@@ -387,21 +387,15 @@ int store_inbound_flush(struct store *s, int64_t older_than, int64_t now)
         return r < 0 ? r : n;
 }
 
-int store_inbox_list(struct store *s, unsigned limit, bool only_unhandled, store_incoming_cb cb,
-                     void *userdata)
+/* Steps a statement of INCOMING_COLUMNS rows into cb. */
+#define INCOMING_COLUMNS                                                                           \
+        "id, IFNULL(modem_id, 0), IFNULL(contact_id, 0), received, parts, complete, handled,"      \
+        " sender, text"
+
+static int each_incoming(struct store *s, sqlite3_stmt *st, store_incoming_cb cb, void *userdata)
 {
-        sqlite3_stmt *st;
-        int n = 0, rc,
-            r = store_stmt(s, STMT_INBOX,
-                           "SELECT id, IFNULL(modem_id, 0), IFNULL(contact_id, 0),"
-                           " received, parts, complete, handled, sender, text"
-                           " FROM incoming WHERE (?2 = 0 OR handled = 0)"
-                           " ORDER BY id DESC LIMIT ?1",
-                           &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, limit);
-        sqlite3_bind_int(st, 2, only_unhandled);
+        int n = 0, rc, r = 0;
+
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct store_incoming m = {
                         .id = sqlite3_column_int64(st, 0),
@@ -423,6 +417,36 @@ int store_inbox_list(struct store *s, unsigned limit, bool only_unhandled, store
                 r = store_sqlfail(s, rc, "inbox");
         sqlite3_reset(st);
         return r != 0 ? r : n;
+}
+
+int store_inbox_list(struct store *s, unsigned limit, bool only_unhandled, store_incoming_cb cb,
+                     void *userdata)
+{
+        sqlite3_stmt *st;
+        int r = store_stmt(s, STMT_INBOX,
+                           "SELECT " INCOMING_COLUMNS " FROM incoming"
+                           " WHERE (?2 = 0 OR handled = 0) ORDER BY id DESC LIMIT ?1",
+                           &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, limit);
+        sqlite3_bind_int(st, 2, only_unhandled);
+        return each_incoming(s, st, cb, userdata);
+}
+
+int store_inbox_unhandled(struct store *s, unsigned limit, store_incoming_cb cb, void *userdata)
+{
+        sqlite3_stmt *st;
+        /* "handled = 0" as in the incoming_unhandled index's WHERE: SQLite then walks that
+         * index (schema version 7), not every message ever received. */
+        int r = store_stmt(s, STMT_INBOX_UNHANDLED,
+                           "SELECT " INCOMING_COLUMNS " FROM incoming"
+                           " WHERE handled = 0 ORDER BY id LIMIT ?1",
+                           &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, limit);
+        return each_incoming(s, st, cb, userdata);
 }
 
 int store_incoming_mark_handled(struct store *s, int64_t message_id)

@@ -41,6 +41,7 @@ enum store_stmt_id {
         STMT_INCOMING_INSERT,
         STMT_INCOMING_DUP,
         STMT_INBOX,
+        STMT_INBOX_UNHANDLED,
         STMT_INCOMING_HANDLED,
         STMT_MODEM_UPSERT,
         STMT_MODEM_SENT,
@@ -57,6 +58,8 @@ enum store_stmt_id {
         STMT_SETTING_GET,
         STMT_STATUS_PARTS,
         STMT_STATUS_TOTALS,
+        STMT_STATUS_OPEN, /* store_status_open() */
+        STMT_STATUS_EVENTS,
         STMT_EVENT_MSG_SENT, /* the messages' outcome events (store-outgoing.c) */
         STMT_EVENT_MSG_FAILED,
         STMT_EVENT_MSG_DELIVERED,

@@ -365,6 +365,49 @@ int store_setting_get(struct store *s, const char *key, char *buf, size_t size)
         return r;
 }
 
+/* Steps "SELECT state, count(*) ... GROUP BY state" into c->parts. */
+static int count_parts(struct store *s, sqlite3_stmt *st, struct store_status *c)
+{
+        int rc;
+
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                enum store_part_state ps;
+                if (store_part_state_from_name((const char *)sqlite3_column_text(st, 0), &ps) == 0)
+                        c->parts[ps] = (unsigned)sqlite3_column_int(st, 1);
+        }
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : store_sqlfail(s, rc, "status");
+}
+
+int store_status_open(struct store *s, struct store_status *ret)
+{
+        struct store_status c = { 0 };
+        sqlite3_stmt *st;
+        int rc, r;
+
+        /* Ranges of the outgoing_parts_due index (state first); the last event by rowid. */
+        r = store_stmt(s, STMT_STATUS_OPEN,
+                       "SELECT state, count(*) FROM outgoing_parts WHERE state IN"
+                       " ('queued', 'retry', 'sending', 'unknown', 'failed') GROUP BY state",
+                       &st);
+        if (r == 0)
+                r = count_parts(s, st, &c);
+        if (r == 0)
+                r = store_stmt(s, STMT_STATUS_EVENTS, "SELECT IFNULL(max(seq), 0) FROM events",
+                               &st);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                c.events = sqlite3_column_int64(st, 0);
+                *ret = c;
+        } else {
+                r = store_sqlfail(s, rc, "status");
+        }
+        sqlite3_reset(st);
+        return r;
+}
+
 int store_status_counts(struct store *s, struct store_status *ret)
 {
         struct store_status c = { 0 };
@@ -373,16 +416,10 @@ int store_status_counts(struct store *s, struct store_status *ret)
 
         r = store_stmt(s, STMT_STATUS_PARTS,
                        "SELECT state, count(*) FROM outgoing_parts GROUP BY state", &st);
+        if (r == 0)
+                r = count_parts(s, st, &c);
         if (r < 0)
                 return r;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                enum store_part_state ps;
-                if (store_part_state_from_name((const char *)sqlite3_column_text(st, 0), &ps) == 0)
-                        c.parts[ps] = (unsigned)sqlite3_column_int(st, 1);
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-                return store_sqlfail(s, rc, "status");
         r = store_stmt(s, STMT_STATUS_TOTALS,
                        "SELECT (SELECT count(*) FROM outgoing),"
                        " (SELECT count(*) FROM incoming),"

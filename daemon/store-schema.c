@@ -165,6 +165,12 @@ static const char schema_v6[] =
         "ALTER TABLE outgoing ADD COLUMN reminder TEXT CHECK (length(reminder) BETWEEN 1 AND 63);"
         "ALTER TABLE outgoing ADD COLUMN rule_set TEXT CHECK (length(rule_set) BETWEEN 1 AND 64);";
 
+/* Version 7: the daemon looks for incoming messages the rules have not handled at every
+ * message received; without an index it stepped through the whole inbox (store_inbox_unhandled,
+ * docs/store.md "Scale"). Partial: a handled message leaves it. */
+static const char schema_v7[] =
+        "CREATE INDEX incoming_unhandled ON incoming (id) WHERE handled = 0;";
+
 const char *const store_migrations[STORE_SCHEMA_VERSION] = {
-        schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
+        schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6, schema_v7,
 };

@@ -86,6 +86,17 @@ unsigned store_settled_at_open(const struct store *s)
         return s->settled;
 }
 
+uint64_t store_scan_steps(const struct store *s)
+{
+        uint64_t n = 0;
+
+        for (unsigned i = 0; i < STMT_COUNT; i++)
+                if (s->stmt[i])
+                        n += (unsigned)sqlite3_stmt_status(s->stmt[i],
+                                                           SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+        return n;
+}
+
 int store_stmt(struct store *s, enum store_stmt_id id, const char *sql, sqlite3_stmt **ret)
 {
         sqlite3_stmt *st = s->stmt[id];

@@ -393,7 +393,7 @@ void upload_status(struct upload *u, struct upload_status *ret)
         ret->failures = u->failures;
         memcpy(ret->last_error, u->last_error, sizeof(ret->last_error));
         upload_position_read(u->store, &pos);
-        store_status_counts(u->store, &ss);
+        store_status_open(u->store, &ss);
         ret->batches_cut = pos.cut;
         ret->batches_sent = pos.sent;
         ret->events_cut = pos.cut_seq;

@@ -160,10 +160,13 @@ static void test_retry_keeps_order(void **state)
         assert_int_equal(none.calls, 0);
 }
 
-/* More than a batch: the pass says so, so the daemon takes the rest on the next loop turn. */
+/* More than a batch: the pass says so, so the daemon takes the rest on the next loop turn;
+ * the oldest go first (a quiz's answers read off a SIM after an outage are scored in the order
+ * they were sent; the first pass took the newest 64 and left the oldest for the next). */
 static void test_full_batch(void **state)
 {
         struct fixture *f = *state;
+        int64_t last = 0;
         for (int i = N_MSGS; i < MANAGER_INBOX_BATCH + 1; i++) {
                 char text[16];
                 snprintf(text, sizeof(text), "msg %d", i);
@@ -173,16 +176,19 @@ static void test_full_batch(void **state)
                                                 .seq = 1,
                                                 .text = text,
                                                 .sc_time = T0 + i };
-                int64_t id;
-                assert_int_equal(store_inbound_part_add(f->s, &p, T0 + i, &id), 0);
+                assert_int_equal(store_inbound_part_add(f->s, &p, T0 + i, &last), 0);
         }
         struct fake_rules fr = { .n_answers = 0 };
         bool more = false;
         assert_int_equal(manager_inbox_pass(f->s, T0 + 100, fake_fn, &fr, &more),
                          MANAGER_INBOX_BATCH);
         assert_true(more);
+        for (unsigned i = 0; i < CALLS_MAX; i++)
+                assert_int_equal(fr.seen[i], f->ids[0] + i);
         assert_int_equal(unhandled(f), 1);
+        fr.calls = 0;
         assert_int_equal(manager_inbox_pass(f->s, T0 + 100, fake_fn, &fr, &more), 1);
+        assert_int_equal(fr.seen[0], last);
         assert_false(more);
 }
 

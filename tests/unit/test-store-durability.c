@@ -367,6 +367,19 @@ static int sqlite3_cli(const char *path, const char *sql)
         return system(cmd);
 }
 
+struct unhandled {
+        unsigned n;
+        char text[4][16];
+};
+
+static int unhandled_cb(const struct store_incoming *m, void *userdata)
+{
+        struct unhandled *u = userdata;
+        if (u->n < 4)
+                snprintf(u->text[u->n++], sizeof(u->text[0]), "%s", m->text);
+        return 0;
+}
+
 static void test_migrate_v1(void **state)
 {
         struct fixture *f = *state;
@@ -388,7 +401,11 @@ static void test_migrate_v1(void **state)
                                      " 'gsm7', 2, 9, 1);"
                                      "INSERT INTO outgoing_parts (message_id, seq, state, modem_id,"
                                      " attempts, updated) VALUES (1, 1, 'sending', 1, 1, 1),"
-                                     " (1, 2, 'queued', NULL, 0, 1);"),
+                                     " (1, 2, 'queued', NULL, 0, 1);"
+                                     "INSERT INTO incoming (sender, text, parts, complete, sc_time,"
+                                     " received, handled) VALUES ('+525512345678', 'SI', 1, 1, 1,"
+                                     " 1, 1), ('+525512345678', 'NO', 1, 1, 2, 2, 0),"
+                                     " ('+525512345678', 'TAL VEZ', 1, 1, 3, 3, 0);"),
                          0);
         s = open_or_die(f->path, NULL);
         assert_int_equal(store_schema_version(s, &version), 0);
@@ -400,6 +417,11 @@ static void test_migrate_v1(void **state)
         assert_int_equal(p.priority, 0); /* the column v2 added, with its default */
         assert_int_equal(p.concat_ref, 9);
         assert_int_equal(state_of(s, 1), STORE_PART_UNKNOWN);
+        /* version 7's index of the unhandled holds the rows that were there before it */
+        struct unhandled u = { 0 };
+        assert_int_equal(store_inbox_unhandled(s, 10, unhandled_cb, &u), 2);
+        assert_string_equal(u.text[0], "NO");
+        assert_string_equal(u.text[1], "TAL VEZ");
         store_close(s);
 }
 
