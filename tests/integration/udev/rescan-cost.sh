@@ -56,6 +56,7 @@ import re, statistics, sys
 rows = [tuple(map(int, re.findall(r"\d+", l))) for l in sys.stdin]
 us = sorted(r[2] for r in rows[1:])  # the first, at start, opens the ports
 print("%d enumerations of %d ttys (%d with a USB parent): median %d us, max %d us of CPU each"
-      % (len(us), rows[-1][0], rows[-1][1], statistics.median(us), us[-1]))'
+      % (len(us), rows[-1][0], rows[-1][1], statistics.median(us), us[-1]))
+print("the first, at start (sd-device asked about every tty): %d us" % rows[0][2])'
 echo "puented idle for $secs s with $N modems: $busy ticks of CPU with a rescan every second," \
 	"$idle with none ($hz ticks a second)"
