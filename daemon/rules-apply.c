@@ -364,7 +364,14 @@ int runner_contact(struct rules_runner *r, int64_t contact_id, const char *text,
         size_t n_recent = 0;
         char *json = NULL;
         int e;
+        /* One transaction for the contact's whole run (one fsync): a reminder queued is
+         * settled with it, an enrolment logged is saved with it, or none of it is (a failure
+         * half way left the message queued and the key unsettled, and the retry queued it
+         * again). Inside a caller's batch (a new participant's opt-in), part of that. */
+        bool own = !store_batch_open(r->store), ran = false;
 
+        if (own && (e = store_batch_begin(r->store)) < 0)
+                return e;
         e = load_contact(r, contact_id, &l);
         if (e < 0)
                 goto out;
@@ -399,9 +406,14 @@ int runner_contact(struct rules_runner *r, int64_t contact_id, const char *text,
         e = json ? store_rules_state_put(r->store, contact_id, json, r->res.next_due,
                                          r->set->hash_hex)
                  : -ENOMEM;
-        if (e == 0)
-                e = rules_schedule_set(r->index, contact_id, r->res.next_due);
+        ran = e == 0;
 out:
+        if (own && e >= 0)
+                e = store_batch_commit(r->store);
+        else if (own)
+                store_batch_rollback(r->store);
+        if (e == 0 && ran) /* the index follows the store, once it is durable */
+                e = rules_schedule_set(r->index, contact_id, r->res.next_due);
         free(json);
         loaded_free(&l);
         return e;
@@ -455,6 +467,11 @@ int runner_unknown(struct rules_runner *r, const char *phone, const char *text, 
                 e = -ENOENT;
         if (e == 0 && getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
                 e = -EIO;
+        /* The contact, her welcome, the event and her enrolment: all or none (a failure half
+         * way left the contact and her welcome in the store without her enrolment). */
+        bool own = e == 0 && !store_batch_open(r->store);
+        if (own && (e = store_batch_begin(r->store)) < 0)
+                own = false;
         if (e == 0) {
                 for (size_t i = 0; i < sizeof(rnd); i++)
                         snprintf(study_id + 2 * i, 3, "%02x", rnd[i]);
@@ -476,6 +493,10 @@ int runner_unknown(struct rules_runner *r, const char *phone, const char *text, 
         }
         if (e == 0)
                 e = runner_contact(r, id, NULL, now); /* enrolment: arm, track, first tick */
+        if (own && e == 0)
+                e = store_batch_commit(r->store);
+        else if (own)
+                store_batch_rollback(r->store);
         free(values);
         json_object_put(fields);
         if (e == 0)

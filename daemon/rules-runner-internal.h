@@ -29,6 +29,9 @@ struct rules_runner {
         struct rules_result res;
         bool clock_trusted;
         bool queued; /* this run queued something: call on_queued */
+        /* Contacts not yet enrolled may wait (rules_runner_run); and when it last found none */
+        bool enrol_check;
+        int64_t enrol_checked_at;
         /* the wall and monotonic clocks at the last arming, to see a jump (0: not yet) */
         int64_t clock_wall_us;
         uint64_t clock_mono_us;

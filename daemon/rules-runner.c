@@ -16,10 +16,14 @@
 #include "rules/parse.h"
 #include "rules/tz.h"
 
-#define RUNNER_ENROL_MAX   64  /* new contacts enrolled per run */
-#define RUNNER_RETRY_S     300 /* a contact whose run failed is tried again after this */
-#define RUNNER_USEC        1000000LL
-#define RUNNER_ACCURACY_US 100000 /* 0.1 s: a send time is recorded to the second */
+#define RUNNER_ENROL_MAX 64 /* new contacts enrolled per run */
+/* Looking for contacts not yet enrolled walks every contact (5 ms for 100,000 here): it runs
+ * when some may have come (start, a wake-up from puentectl, a reload, the clock trusted) and
+ * then at most this often, in case a wake-up was lost. */
+#define RUNNER_ENROL_RECHECK_S 600
+#define RUNNER_RETRY_S         300 /* a contact whose run failed is tried again after this */
+#define RUNNER_USEC            1000000LL
+#define RUNNER_ACCURACY_US     100000 /* 0.1 s: a send time is recorded to the second */
 
 static int read_bytes(const char *path, uint8_t *buf, size_t max, size_t *ret_len)
 {
@@ -185,6 +189,7 @@ int rules_runner_reload(struct rules_runner *r, char *why, size_t size)
         memset(next.secret, 0, sizeof(next.secret));
         rules_schedule_free(r->index);
         r->index = index;
+        r->enrol_check = true; /* a new set may enrol whom the old one did not */
         r->env = (struct rules_engine_env){ .set = r->set,
                                             .clinic_tz = (const struct rules_tz *const *)r->zones,
                                             .default_tz = r->default_tz };
@@ -218,6 +223,7 @@ int rules_runner_new(sd_event *ev, struct store *store, const struct config *con
         r->store = store;
         r->config = config;
         r->clock_trusted = true;
+        r->enrol_check = true;
         if (opts)
                 r->opts = *opts;
         r->index = rules_schedule_new();
@@ -253,8 +259,10 @@ int rules_runner_run(struct rules_runner *r, int64_t now, unsigned max)
         if (!r->set || !r->clock_trusted)
                 return 0;
         r->queued = false;
-        e = store_rules_unenrolled(r->store, ids, max < RUNNER_ENROL_MAX ? max : RUNNER_ENROL_MAX,
-                                   &n);
+        size_t limit = max < RUNNER_ENROL_MAX ? max : RUNNER_ENROL_MAX;
+        bool look = r->enrol_check || now < r->enrol_checked_at ||
+                    now - r->enrol_checked_at >= RUNNER_ENROL_RECHECK_S;
+        e = look ? store_rules_unenrolled(r->store, ids, limit, &n) : 0;
         if (e < 0)
                 return e;
         for (size_t i = 0; i < n; i++, done++) {
@@ -265,6 +273,10 @@ int rules_runner_run(struct rules_runner *r, int64_t now, unsigned max)
                         /* No start track applies (no due date): remember it as not running,
                          * so the next run does not take it again. */
                         store_rules_state_put(r->store, ids[i], "{}", INT64_MAX, r->set->hash_hex);
+        }
+        if (look && n < limit) { /* all enrolled: no need to look again soon */
+                r->enrol_check = false;
+                r->enrol_checked_at = now;
         }
         while (done < max && rules_schedule_pop_due(r->index, now, &id, &due) == 0) {
                 if (runner_contact(r, id, NULL, now) < 0)
@@ -433,6 +445,7 @@ int rules_runner_kick(struct rules_runner *r)
         struct rules_schedule *index = rules_schedule_new();
         int e = index ? store_rules_due_list(r->store, index_add, index) : -ENOMEM;
 
+        r->enrol_check = true;
         /* puentectl contacts import / set moved some contacts' due times in the store (and
          * new contacts wait to be enrolled): take the store's view. */
         if (e == 0) {
@@ -449,8 +462,10 @@ void rules_runner_set_clock_trusted(struct rules_runner *r, bool trusted)
         r->clock_trusted = trusted;
         if (r->set)
                 update_status(r);
-        if (trusted)
+        if (trusted) {
+                r->enrol_check = true; /* no run enrolled anyone while it was not */
                 arm_timer(r, 1);
+        }
 }
 
 const char *rules_runner_status(const struct rules_runner *r)

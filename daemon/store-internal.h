@@ -63,6 +63,16 @@ enum store_stmt_id {
         STMT_EVENT_MSG_SENT, /* the messages' outcome events (store-outgoing.c) */
         STMT_EVENT_MSG_FAILED,
         STMT_EVENT_MSG_DELIVERED,
+        STMT_RULES_STATE_PUT, /* the rules runner's (store-rules.c): several a contact */
+        STMT_RULES_STATE_GET,
+        STMT_RULES_DUE_LIST,
+        STMT_RULES_SETTLE,
+        STMT_RULES_IS_SETTLED,
+        STMT_RULES_RECENT,
+        STMT_CONTACT_GET,
+        STMT_RULES_UNENROLLED,
+        STMT_RULES_WITHDRAW,
+        STMT_RULES_TOUCH,
         STMT_COUNT,
 };
 

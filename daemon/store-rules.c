@@ -1,5 +1,7 @@
 /* daemon/store-rules: contacts in bulk for puentectl contacts (import in one transaction,
- * export, lookup by study id). */
+ * export, lookup by study id), and the rules runner's state. The runner's statements run
+ * several times a contact: they are cached (store_stmt()), reset after use so no read
+ * transaction stays open. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,23 +50,6 @@ static void row_of(sqlite3_stmt *st, struct store_contact *c)
 }
 
 #define CONTACT_COLUMNS "id, study_id, phone, language, clinic, fields"
-
-static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what)
-{
-        int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
-
-        return rc == SQLITE_OK ? 0 : store_sqlfail(s, rc, what);
-}
-
-static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-        int rc = sqlite3_step(st), r = 0;
-
-        if (rc != SQLITE_DONE)
-                r = store_sqlfail(s, rc, what);
-        sqlite3_finalize(st);
-        return r;
-}
 
 int store_contact_list(struct store *s, store_contact_cb cb, void *userdata)
 {
@@ -128,10 +113,10 @@ int store_rules_state_put(struct store *s, int64_t contact_id, const char *state
 
         if (!state_json || contact_id <= 0)
                 return -EINVAL;
-        r = prepare(s,
-                    "INSERT OR REPLACE INTO rules_state (contact_id, state, next_due, rule_set)"
-                    " VALUES (?1, ?2, ?3, IFNULL(?4, ''))",
-                    &st, "rules state put");
+        r = store_stmt(s, STMT_RULES_STATE_PUT,
+                       "INSERT OR REPLACE INTO rules_state (contact_id, state, next_due, rule_set)"
+                       " VALUES (?1, ?2, ?3, IFNULL(?4, ''))",
+                       &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, contact_id);
@@ -139,16 +124,16 @@ int store_rules_state_put(struct store *s, int64_t contact_id, const char *state
         sqlite3_bind_int64(st, 3, next_due);
         if (rule_set)
                 sqlite3_bind_text(st, 4, rule_set, -1, SQLITE_STATIC);
-        return step_done(s, st, "rules state put");
+        return store_step_done(s, st, "rules state put");
 }
 
 int store_rules_state_get(struct store *s, int64_t contact_id, struct store_rules_state *ret)
 {
         sqlite3_stmt *st;
-        int rc, r = prepare(s,
-                            "SELECT state, next_due, rule_set FROM rules_state"
-                            " WHERE contact_id = ?1",
-                            &st, "rules state get");
+        int rc, r = store_stmt(s, STMT_RULES_STATE_GET,
+                               "SELECT state, next_due, rule_set FROM rules_state"
+                               " WHERE contact_id = ?1",
+                               &st);
 
         if (r < 0)
                 return r;
@@ -167,15 +152,15 @@ int store_rules_state_get(struct store *s, int64_t contact_id, struct store_rule
                 }
         } else
                 r = rc == SQLITE_DONE ? -ENOENT : store_sqlfail(s, rc, "rules state get");
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return r;
 }
 
 int store_rules_due_list(struct store *s, store_rules_due_cb cb, void *userdata)
 {
         sqlite3_stmt *st;
-        int rc, r = prepare(s, "SELECT contact_id, next_due FROM rules_state", &st,
-                            "rules due list");
+        int rc, r = store_stmt(s, STMT_RULES_DUE_LIST,
+                               "SELECT contact_id, next_due FROM rules_state", &st);
 
         if (r < 0)
                 return r;
@@ -183,7 +168,7 @@ int store_rules_due_list(struct store *s, store_rules_due_cb cb, void *userdata)
                 r = cb(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), userdata);
         if (r >= 0 && rc != SQLITE_DONE)
                 r = store_sqlfail(s, rc, "rules due list");
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return r < 0 ? r : 0;
 }
 
@@ -194,24 +179,25 @@ int store_rules_settle(struct store *s, int64_t contact_id, const char *key, int
 
         if (!key || !*key || strlen(key) >= STORE_RULES_KEY_MAX)
                 return -EINVAL;
-        r = prepare(s,
-                    "INSERT OR IGNORE INTO rules_settled (contact_id, key, time)"
-                    " VALUES (?1, ?2, ?3)",
-                    &st, "rules settle");
+        r = store_stmt(s, STMT_RULES_SETTLE,
+                       "INSERT OR IGNORE INTO rules_settled (contact_id, key, time)"
+                       " VALUES (?1, ?2, ?3)",
+                       &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, contact_id);
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, time);
-        r = step_done(s, st, "rules settle");
+        r = store_step_done(s, st, "rules settle");
         return r < 0 ? r : sqlite3_changes(s->db) > 0;
 }
 
 int store_rules_is_settled(struct store *s, int64_t contact_id, const char *key)
 {
         sqlite3_stmt *st;
-        int rc, r = prepare(s, "SELECT 1 FROM rules_settled WHERE contact_id = ?1 AND key = ?2",
-                            &st, "rules settled");
+        int rc, r = store_stmt(s, STMT_RULES_IS_SETTLED,
+                               "SELECT 1 FROM rules_settled WHERE contact_id = ?1 AND key = ?2",
+                               &st);
 
         if (r < 0)
                 return r;
@@ -219,7 +205,7 @@ int store_rules_is_settled(struct store *s, int64_t contact_id, const char *key)
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
         r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_sqlfail(s, rc, "rules settled");
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return r;
 }
 
@@ -228,10 +214,10 @@ int store_rules_recent_sends(struct store *s, int64_t contact_id, int64_t since,
 {
         sqlite3_stmt *st;
         size_t n = 0;
-        int rc, r = prepare(s,
-                            "SELECT created FROM outgoing WHERE contact_id = ?1 AND created > ?2"
-                            " ORDER BY created DESC LIMIT ?3",
-                            &st, "rules recent sends");
+        int rc, r = store_stmt(s, STMT_RULES_RECENT,
+                               "SELECT created FROM outgoing WHERE contact_id = ?1 AND created > ?2"
+                               " ORDER BY created DESC LIMIT ?3",
+                               &st);
 
         if (r < 0)
                 return r;
@@ -242,7 +228,7 @@ int store_rules_recent_sends(struct store *s, int64_t contact_id, int64_t since,
                 times[n++] = sqlite3_column_int64(st, 0);
         if (rc != SQLITE_DONE && rc != SQLITE_ROW)
                 r = store_sqlfail(s, rc, "rules recent sends");
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         if (r == 0)
                 *ret_n = n;
         return r;
@@ -251,8 +237,8 @@ int store_rules_recent_sends(struct store *s, int64_t contact_id, int64_t since,
 int store_contact_get(struct store *s, int64_t id, struct store_contact *ret)
 {
         sqlite3_stmt *st;
-        int rc, r = prepare(s, "SELECT " CONTACT_COLUMNS " FROM contacts WHERE id = ?1", &st,
-                            "contact get");
+        int rc, r = store_stmt(s, STMT_CONTACT_GET,
+                               "SELECT " CONTACT_COLUMNS " FROM contacts WHERE id = ?1", &st);
 
         if (r < 0)
                 return r;
@@ -268,7 +254,7 @@ int store_contact_get(struct store *s, int64_t id, struct store_contact *ret)
                 *ret = c;
         } else
                 r = rc == SQLITE_DONE ? -ENOENT : store_sqlfail(s, rc, "contact get");
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return r;
 }
 
@@ -276,10 +262,10 @@ int store_rules_unenrolled(struct store *s, int64_t *ids, size_t max, size_t *re
 {
         sqlite3_stmt *st;
         size_t n = 0;
-        int rc, r = prepare(s,
-                            "SELECT id FROM contacts WHERE id NOT IN"
-                            " (SELECT contact_id FROM rules_state) ORDER BY id LIMIT ?1",
-                            &st, "rules unenrolled");
+        int rc, r = store_stmt(s, STMT_RULES_UNENROLLED,
+                               "SELECT id FROM contacts WHERE id NOT IN"
+                               " (SELECT contact_id FROM rules_state) ORDER BY id LIMIT ?1",
+                               &st);
 
         if (r < 0)
                 return r;
@@ -288,7 +274,7 @@ int store_rules_unenrolled(struct store *s, int64_t *ids, size_t max, size_t *re
                 ids[n++] = sqlite3_column_int64(st, 0);
         if (rc != SQLITE_DONE && rc != SQLITE_ROW)
                 r = store_sqlfail(s, rc, "rules unenrolled");
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         if (r == 0)
                 *ret_n = n;
         return r;
@@ -301,14 +287,15 @@ int store_rules_withdraw_queued(struct store *s, int64_t contact_id, unsigned *r
 
         /* Parts cascade with their message (schema v1). A message with any part past "queued"
          * is the sender's now: the exactly-once contract decides its fate, not us. */
-        r = prepare(s,
-                    "DELETE FROM outgoing WHERE contact_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
-                    " outgoing_parts p WHERE p.message_id = outgoing.id AND p.state <> 'queued')",
-                    &st, "withdraw queued");
+        r = store_stmt(
+                s, STMT_RULES_WITHDRAW,
+                "DELETE FROM outgoing WHERE contact_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
+                " outgoing_parts p WHERE p.message_id = outgoing.id AND p.state <> 'queued')",
+                &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, contact_id);
-        r = step_done(s, st, "withdraw queued");
+        r = store_step_done(s, st, "withdraw queued");
         if (r == 0 && ret_n)
                 *ret_n = (unsigned)sqlite3_changes(s->db);
         return r;
@@ -317,14 +304,14 @@ int store_rules_withdraw_queued(struct store *s, int64_t contact_id, unsigned *r
 int store_rules_touch(struct store *s, int64_t contact_id, int64_t now)
 {
         sqlite3_stmt *st;
-        int r = prepare(s,
-                        "UPDATE rules_state SET next_due = MIN(next_due, ?2)"
-                        " WHERE contact_id = ?1",
-                        &st, "rules touch");
+        int r = store_stmt(s, STMT_RULES_TOUCH,
+                           "UPDATE rules_state SET next_due = MIN(next_due, ?2)"
+                           " WHERE contact_id = ?1",
+                           &st);
 
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, contact_id);
         sqlite3_bind_int64(st, 2, now);
-        return step_done(s, st, "rules touch");
+        return store_step_done(s, st, "rules touch");
 }

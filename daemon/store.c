@@ -201,6 +201,11 @@ int store_batch_commit(struct store *s)
         return store_tx_commit(s, "commit batch");
 }
 
+bool store_batch_open(const struct store *s)
+{
+        return s && s->batch;
+}
+
 void store_batch_rollback(struct store *s)
 {
         if (!s->batch)

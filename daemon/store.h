@@ -90,6 +90,8 @@ struct store *store_close(struct store *s);
 int store_batch_begin(struct store *s);
 int store_batch_commit(struct store *s);
 void store_batch_rollback(struct store *s);
+/* Whether a batch is open (a caller that may run inside another's batch joins it). */
+bool store_batch_open(const struct store *s);
 
 /* The last error's description ("queue message: database or disk is full"); "" if none. */
 const char *store_errmsg(const struct store *s);

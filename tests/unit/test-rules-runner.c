@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "daemon/rules-files.h"
 #include "daemon/rules-runner.h"
@@ -536,6 +537,150 @@ static void test_runner_sealed_list_directory(void **state)
         store_close(s);
 }
 
+/* Looking for contacts not yet enrolled walks every contact: it runs at start, after a kick
+ * (puentectl changed contacts), a reload or the clock trusted, and then every ten minutes, not
+ * at every run of a busy morning. SQLite's full-scan counter (store_scan_steps()) shows when. */
+static void test_runner_enrol_look(void **state)
+{
+        char path[192], study[16], phone[16];
+        char err[STORE_ERRMSG_MAX];
+        struct store *s = NULL;
+        struct rules_runner_opts o = { .rules_dir = rules, .secret_file = secret };
+        struct rules_runner *r = NULL;
+        struct rules_tz *mx = zone("America/Mexico_City");
+        int64_t t = rules_tz_to_utc(mx, rules_days_from_civil(2026, 1, 5) * 86400 + 6 * 3600);
+        int64_t id, last = 0;
+        uint64_t steps;
+        (void)state;
+
+        snprintf(path, sizeof(path), "%s/enrol.db", dir);
+        assert_int_equal(store_open(path, NULL, &s, err), 0);
+        for (unsigned i = 0; i < 300; i++) {
+                snprintf(study, sizeof(study), "E%u", i);
+                snprintf(phone, sizeof(phone), "+5255870%05u", i);
+                assert_int_equal(store_contact_upsert(s, study, phone, "es", "CS-TLALPAN",
+                                                      "{\"edd\":\"2026-06-01\"}", t, &last),
+                                 0);
+        }
+        assert_int_equal(rules_runner_new(NULL, s, NULL, &o, &r), 0);
+        for (unsigned i = 0; i < 10; i++) /* 64 a run */
+                assert_true(rules_runner_run(r, t, RULES_RUNNER_SLICE) >= 0);
+        struct store_rules_state st;
+        assert_int_equal(store_rules_state_get(s, last, &st), 0);
+
+        steps = store_scan_steps(s);
+        assert_true(rules_runner_run(r, t + 1, RULES_RUNNER_SLICE) >= 0);
+        assert_true(rules_runner_run(r, t + 599, RULES_RUNNER_SLICE) >= 0);
+        assert_int_equal(store_scan_steps(s), steps); /* all enrolled: no look */
+        assert_true(rules_runner_run(r, t + 601, RULES_RUNNER_SLICE) >= 0);
+        assert_true(store_scan_steps(s) > steps); /* the ten minutes' look */
+
+        /* puentectl adds one and wakes the daemon: the kick makes the next run look */
+        assert_int_equal(store_contact_upsert(s, "E-NEW", "+525587099999", "es", "CS-TLALPAN",
+                                              "{\"edd\":\"2026-06-01\"}", t + 602, &id),
+                         0);
+        steps = store_scan_steps(s);
+        assert_true(rules_runner_run(r, t + 602, RULES_RUNNER_SLICE) >= 0);
+        assert_int_equal(store_scan_steps(s), steps);
+        assert_int_equal(store_rules_state_get(s, id, &st), -ENOENT);
+        assert_int_equal(rules_runner_kick(r), 0);
+        assert_true(rules_runner_run(r, t + 603, RULES_RUNNER_SLICE) >= 0);
+        assert_true(store_scan_steps(s) > steps);
+        assert_int_equal(store_rules_state_get(s, id, &st), 0);
+
+        /* a clock stepped back is a reason to look again */
+        steps = store_scan_steps(s);
+        assert_true(rules_runner_run(r, t - 3600, RULES_RUNNER_SLICE) >= 0);
+        assert_true(store_scan_steps(s) > steps);
+        rules_runner_free(r);
+        store_close(s);
+}
+
+static long long count(const char *path, const char *sql)
+{
+        sqlite3 *h = NULL;
+        sqlite3_stmt *st = NULL;
+        long long n = -1;
+
+        assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+        if (sqlite3_step(st) == SQLITE_ROW)
+                n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(h);
+        return n;
+}
+
+static void exec_sql(const char *path, const char *sql)
+{
+        sqlite3 *h = NULL;
+
+        assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(h);
+}
+
+/* Two months of one contact's programme on a store at path; with `broken`, every attempt to
+ * settle a reminder fails (a trigger stands in for a full disk or a crash half way). */
+static void two_months(const char *path, bool broken, int64_t from, int64_t to)
+{
+        char err[STORE_ERRMSG_MAX];
+        struct store *s = NULL;
+        struct rules_runner_opts o = { .rules_dir = rules, .secret_file = secret };
+        struct rules_runner *r = NULL;
+        int64_t id;
+
+        assert_int_equal(store_open(path, NULL, &s, err), 0);
+        if (store_contact_get(s, 1, &(struct store_contact){ 0 }) == -ENOENT)
+                assert_int_equal(store_contact_upsert(s, "A1", "+525512340001", "es", "CS-TLALPAN",
+                                                      "{\"edd\":\"2026-05-01\"}", from, &id),
+                                 0);
+        if (broken)
+                exec_sql(path, "CREATE TRIGGER broken BEFORE INSERT ON rules_settled"
+                               " BEGIN SELECT RAISE(ABORT, 'injected'); END;");
+        assert_int_equal(rules_runner_new(NULL, s, NULL, &o, &r), 0);
+        if (broken) /* every hour, as the failed runs are retried */
+                for (int64_t t = from; t < to; t += 3600)
+                        assert_true(rules_runner_run(r, t, RULES_RUNNER_SLICE) < 0);
+        else
+                run_until(r, from, to);
+        rules_runner_free(r);
+        store_close(s);
+        if (broken)
+                exec_sql(path, "DROP TRIGGER broken;");
+}
+
+/* A contact's run is one transaction: a failure half way (the reminder queued, its key not
+ * yet settled) leaves nothing behind, so the retry queues each reminder once and enrols the
+ * contact once. Before, each failed attempt left its message queued and its enrolment
+ * logged, and the beneficiary got the reminder again at every retry. */
+static void test_runner_contact_atomic(void **state)
+{
+        struct rules_tz *mx = zone("America/Mexico_City");
+        int64_t from = rules_tz_to_utc(mx, rules_days_from_civil(2026, 1, 1) * 86400);
+        int64_t to = rules_tz_to_utc(mx, rules_days_from_civil(2026, 3, 1) * 86400);
+        char good[192], bad[192];
+        static const char *const counts[] = {
+                "SELECT count(*) FROM outgoing",
+                "SELECT count(*) FROM rules_settled",
+                "SELECT count(*) FROM events WHERE type LIKE 'rules.%' AND type <> 'rules.loaded'",
+        };
+        (void)state;
+
+        snprintf(good, sizeof(good), "%s/atomic-good.db", dir);
+        snprintf(bad, sizeof(bad), "%s/atomic-bad.db", dir);
+        two_months(good, false, from, to);
+        assert_true(count(good, counts[0]) > 3);
+
+        two_months(bad, true, from, to);
+        assert_int_equal(count(bad, counts[0]), 0);
+        assert_int_equal(count(bad, counts[1]), 0);
+        assert_int_equal(count(bad, "SELECT count(*) FROM rules_state"), 0);
+        two_months(bad, false, from, to); /* repaired: the same two months again */
+        for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+                assert_int_equal(count(bad, counts[i]), count(good, counts[i]));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -543,6 +688,8 @@ int main(void)
                 cmocka_unit_test(test_runner_sms_enrolee),
                 cmocka_unit_test(test_runner_quiz_matches_drive),
                 cmocka_unit_test(test_runner_sealed_list_directory),
+                cmocka_unit_test(test_runner_enrol_look),
+                cmocka_unit_test(test_runner_contact_atomic),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
