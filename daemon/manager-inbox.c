@@ -79,15 +79,30 @@ int manager_inbox_pass(struct store *s, int64_t now, manager_inbox_fn fn, void *
                         .sender = b.sender[i],
                         .text = b.text[i],
                 };
+                /* What the rules do for this message (replies queued, a quiz scored, state
+                 * saved) and its mark "handled" are one transaction: a failure or a crash
+                 * half way undoes all of it, and the next pass does it once (before, a reply
+                 * queued ahead of a failure went out again at the retry). */
+                bool batch = store_batch_begin(s) == 0;
                 r = fn(&msg, userdata);
-                if (manager_inbox_transient(r))
+                if (manager_inbox_transient(r)) {
+                        if (batch)
+                                store_batch_rollback(s);
                         goto out; /* this one and the later ones wait for the next pass */
-                if (r < 0 && r != -ENOENT)
+                }
+                if (r < 0 && r != -ENOENT) {
                         log_warning("rules: message %lld: %s (not tried again)", (long long)msg.id,
                                     strerror(-r));
-                /* A failure here repeats this message's handling at the next pass, as a
-                 * crash between the two would (docs/puented.md). */
+                        if (batch) { /* what it did before failing goes; the mark stays */
+                                store_batch_rollback(s);
+                                batch = store_batch_begin(s) == 0;
+                        }
+                }
                 r = store_incoming_mark_handled(s, msg.id);
+                if (r == 0 && batch)
+                        r = store_batch_commit(s);
+                else if (batch)
+                        store_batch_rollback(s);
                 if (r < 0) {
                         log_warning("inbox: %s", store_errmsg(s));
                         goto out;

@@ -87,6 +87,8 @@ uint64_t manager_inbox_backoff(uint64_t current_ms);
  * each handled after it. Stops at the first transient failure of fn (that message and the
  * later ones stay unhandled, in order) or of the store, and returns that error. Otherwise
  * returns how many were handled, and *ret_more says a full batch was read (more may wait).
- * fn may queue messages (it runs outside any transaction of the pass). */
+ * Each message's fn and its mark run in one store batch (store_batch_begin()): fn's store
+ * calls join it and are undone with a transient failure, or a permanent one (the mark
+ * stays), or a failed mark. fn must not open a batch of its own (store_batch_open() says). */
 int manager_inbox_pass(struct store *s, int64_t now, manager_inbox_fn fn, void *userdata,
                        bool *ret_more);

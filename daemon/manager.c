@@ -96,8 +96,8 @@ static int inbox_rules(const struct manager_inbox_msg *msg, void *userdata)
 }
 
 /* Staff commands are answered (and marked handled) by staff_process(); every other complete
- * message goes to the rules, oldest first, and is then marked handled, so a restart neither
- * loses nor repeats one (a crash between the two repeats at most that message's handling).
+ * message goes to the rules, oldest first, and is marked handled in the same transaction as
+ * what the rules did for it, so a restart neither loses nor repeats one.
  * A transient failure (a locked or full store) leaves the message unhandled and the inbox
  * waits MANAGER_INBOX_RETRY_MIN_MS, doubled at each failure in a row up to
  * MANAGER_INBOX_RETRY_MAX_MS, before it tries again: never a busy loop, never a lost one. */

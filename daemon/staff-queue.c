@@ -301,11 +301,18 @@ static int send_summaries(struct store *store, const struct config *c, int64_t n
                                                           tm.tm_hour * 60 + tm.tm_min, today, last))
                         continue;
                 if ((r = staff_status_gather(store, c, now, &st)) < 0 ||
-                    (r = staff_format_summary(&st, text, sizeof(text))) < 0 ||
-                    (r = queue_reply(store, cl->manager, text, now)) < 0)
+                    (r = staff_format_summary(&st, text, sizeof(text))) < 0)
                         return r;
+                /* The summary and the day it was sent for: together, or it goes twice. */
+                bool batch = store_batch_begin(store) == 0;
                 snprintf(buf, sizeof(buf), "%" PRIu32, today);
-                if ((r = store_setting_set(store, key, buf)) < 0)
+                if ((r = queue_reply(store, cl->manager, text, now)) == 0)
+                        r = store_setting_set(store, key, buf);
+                if (r == 0 && batch)
+                        r = store_batch_commit(store);
+                else if (batch)
+                        store_batch_rollback(store);
+                if (r < 0)
                         return r;
                 log_fields(LOG_INFO, (const char *const[]){ "SENDER", cl->manager, NULL },
                            "daily summary of clinic %s queued for its manager %s", cl->name,
@@ -337,14 +344,21 @@ int staff_process(struct staff *s, struct store *store, const struct config *c, 
                 goto out;
         /* the listing is newest first: answer in arrival order */
         for (unsigned i = col->n; i-- > 0;) {
-                r = handle(s, store, c, &col->p[i], &st, now);
+                /* The reply, the message's mark, its event and the cursor past it: one
+                 * transaction, so a crash between them neither answers twice nor skips. */
+                bool batch = store_batch_begin(store) == 0;
+                int replied = r = handle(s, store, c, &col->p[i], &st, now);
+                if (r >= 0) {
+                        snprintf(buf, sizeof(buf), "%" PRId64, col->p[i].id);
+                        r = store_setting_set(store, STAFF_SETTING_CURSOR, buf);
+                }
+                if (r >= 0 && batch)
+                        r = store_batch_commit(store);
+                else if (batch)
+                        store_batch_rollback(store);
                 if (r < 0)
                         break;
-                replies += r;
-                snprintf(buf, sizeof(buf), "%" PRId64, col->p[i].id);
-                r = store_setting_set(store, STAFF_SETTING_CURSOR, buf);
-                if (r < 0)
-                        break;
+                replies += replied;
         }
         if (r >= 0 && (r = send_summaries(store, c, now)) > 0)
                 replies += r;

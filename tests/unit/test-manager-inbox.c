@@ -192,6 +192,72 @@ static void test_full_batch(void **state)
         assert_false(more);
 }
 
+/* Rules that queue a reply, then fail or not as scripted: each pass's work is one transaction
+ * with marking the message handled. */
+struct replying {
+        struct store *s;
+        int fail_first; /* the first call's error after queuing its reply */
+        unsigned calls;
+};
+
+static int reply_fn(const struct manager_inbox_msg *msg, void *userdata)
+{
+        struct replying *rp = userdata;
+        struct store_outgoing_new m = { .recipient = msg->sender,
+                                        .text = "Gracias, recibimos su respuesta",
+                                        .encoding = STORE_ENC_GSM7,
+                                        .part_count = 1 };
+        int64_t id;
+        int r = store_queue_message(rp->s, &m, msg->now, &id);
+        if (r < 0)
+                return r;
+        return rp->calls++ == 0 ? rp->fail_first : 0;
+}
+
+static unsigned outgoing(struct fixture *f)
+{
+        struct store_status st;
+        assert_int_equal(store_status_counts(f->s, &st), 0);
+        return st.messages_out;
+}
+
+/* A reply queued by rules that then failed (the disk full half way) goes with the failure:
+ * the retry queues it once. Before, the first attempt's reply stayed and the retry queued a
+ * second. Likewise when marking the message handled fails: its reply is undone with it. */
+static void test_reply_once(void **state)
+{
+        struct fixture *f = *state;
+        struct replying rp = { .s = f->s, .fail_first = -ENOSPC };
+        bool more = false;
+
+        assert_int_equal(manager_inbox_pass(f->s, T0 + 100, reply_fn, &rp, &more), -ENOSPC);
+        assert_int_equal(outgoing(f), 0);
+        assert_int_equal(unhandled(f), N_MSGS);
+        assert_int_equal(manager_inbox_pass(f->s, T0 + 100, reply_fn, &rp, &more), N_MSGS);
+        assert_int_equal(outgoing(f), N_MSGS);
+        assert_int_equal(unhandled(f), 0);
+}
+
+static void test_mark_fails(void **state)
+{
+        struct fixture *f = *state;
+        struct replying rp = { .s = f->s };
+        bool more = false;
+        char cmd[256];
+
+        snprintf(cmd, sizeof(cmd),
+                 "sqlite3 '%s' \"CREATE TRIGGER broken BEFORE UPDATE OF handled ON incoming"
+                 " BEGIN SELECT RAISE(ABORT, 'injected'); END;\"",
+                 f->path);
+        assert_int_equal(system(cmd), 0);
+        assert_true(manager_inbox_pass(f->s, T0 + 100, reply_fn, &rp, &more) < 0);
+        assert_int_equal(outgoing(f), 0);
+        snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'DROP TRIGGER broken;'", f->path);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(manager_inbox_pass(f->s, T0 + 100, reply_fn, &rp, &more), N_MSGS);
+        assert_int_equal(outgoing(f), N_MSGS);
+}
+
 static void test_transient(void **state)
 {
         static const struct {
@@ -236,6 +302,8 @@ int main(void)
                 cmocka_unit_test(test_outcomes),
                 cmocka_unit_test_setup_teardown(test_retry_keeps_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_full_batch, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reply_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_mark_fails, setup, teardown),
                 cmocka_unit_test(test_transient),
                 cmocka_unit_test(test_backoff),
         };

@@ -435,6 +435,34 @@ static void test_process(void **state)
         assert_int_equal(store_outbox_list(f->s, 10, outbox_cb, &o), 2);
 }
 
+static void sql(struct fixture *f, const char *statement)
+{
+        char cmd[512];
+
+        snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"%s\"", f->path, statement);
+        assert_int_equal(system(cmd), 0);
+}
+
+/* The reply, the command's mark and the cursor past it are one transaction: when moving the
+ * cursor fails (a full disk; a trigger here), no reply is left queued, and the next pass
+ * answers once. Before, the reply of the failed pass stayed and the next pass sent another. */
+static void test_process_atomic(void **state)
+{
+        struct fixture *f = *state;
+        struct outbox o = { 0 };
+
+        receive(f, "+525512345678", "PRUEBA", T0 - 60);
+        sql(f,
+            "CREATE TRIGGER broken BEFORE INSERT ON settings WHEN NEW.key = '" STAFF_SETTING_CURSOR
+            "' BEGIN SELECT RAISE(ABORT, 'injected'); END;");
+        assert_true(staff_process(f->staff, f->s, f->c, T0) < 0);
+        assert_int_equal(store_outbox_list(f->s, 10, outbox_cb, &o), 0);
+        sql(f, "DROP TRIGGER broken;");
+        assert_int_equal(staff_process(f->staff, f->s, f->c, T0 + 1), 1);
+        assert_int_equal(store_outbox_list(f->s, 10, outbox_cb, &o), 1);
+        assert_int_equal(staff_process(f->staff, f->s, f->c, T0 + 2), 0);
+}
+
 static void test_process_status_from_snapshot(void **state)
 {
         struct fixture *f = *state;
@@ -517,6 +545,7 @@ int main(void)
                 cmocka_unit_test(test_decide_throttled),
                 cmocka_unit_test(test_summary_due),
                 cmocka_unit_test_setup_teardown(test_process, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_process_atomic, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_process_status_from_snapshot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_process_throttle, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_process_summary, setup, teardown),
