@@ -103,19 +103,24 @@ int manager_status_json(struct manager *m, char *buf, size_t size, char *summary
                         down++;
                 json_object_array_add(arr, modem_json(m, md, &bt));
         }
-        snprintf(summary, summary_size, "%s%u modem%s ready, %u queued%s%.0u%s%s%s",
+        /* "2 modems ready, 14 queued, last upload 3 min ago" (issue 4's example) */
+        struct upload_status us = { .enabled = false };
+        char upl[64] = "";
+        if (m->upload) {
+                upload_status(m->upload, &us);
+                upload_summary(&us, time(NULL), upl, sizeof(upl));
+        }
+        snprintf(summary, summary_size, "%s%u modem%s ready, %u queued%s%.0u%s%s%s%s%s",
                  m->stopping ? "stopping: " : "", ready, ready == 1 ? "" : "s", queued,
-                 down ? ", " : "", down, down ? " down" : "", m->disk_full ? "; " : "",
-                 m->disk_full ? DISK_FULL_TEXT : "");
+                 down ? ", " : "", down, down ? " down" : "", upl[0] ? ", " : "", upl,
+                 m->disk_full ? "; " : "", m->disk_full ? DISK_FULL_TEXT : "");
         add_int(root, "pid", getpid());
         add_int(root, "updated", time(NULL));
         add_str(root, "summary", summary);
         if (m->rules)
                 add_str(root, "rules", rules_runner_status(m->rules));
         if (m->upload) {
-                struct upload_status us;
                 char line[256];
-                upload_status(m->upload, &us);
                 upload_status_line(&us, time(NULL), line, sizeof(line));
                 add_str(root, "upload", line);
         }

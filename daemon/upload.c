@@ -446,6 +446,20 @@ void upload_status_line(const struct upload_status *st, int64_t now, char *buf, 
                 snprintf(buf + n, size - (size_t)n, "; last error: %s", st->last_error);
 }
 
+void upload_summary(const struct upload_status *st, int64_t now, char *buf, size_t size)
+{
+        char when[32];
+
+        if (!st->enabled)
+                snprintf(buf, size, "%s", "");
+        else if (!st->last_ok)
+                snprintf(buf, size, "no upload yet");
+        else {
+                ago(now - st->last_ok, when, sizeof(when));
+                snprintf(buf, size, "last upload %s", when);
+        }
+}
+
 void upload_heartbeat_text(const struct upload_status *st, char buf[static UPLOAD_HEARTBEAT_MAX])
 {
         char text[512];

@@ -124,6 +124,10 @@ void upload_status(struct upload *u, struct upload_status *ret);
  * (1800 events); last error: server answered 500". */
 void upload_status_line(const struct upload_status *st, int64_t now, char *buf, size_t size);
 
+/* The few words the daemon's one-line summary ends with: "last upload 3 min ago", "no upload
+ * yet", "" when no upload target is configured. */
+void upload_summary(const struct upload_status *st, int64_t now, char *buf, size_t size);
+
 #define UPLOAD_HEARTBEAT_MAX 161 /* one GSM-7 SMS (160 characters) and the NUL */
 
 /* The heartbeat SMS for the central number when st->heartbeat_due (the daemon sends it at

@@ -28,6 +28,9 @@ puented_start
 wait_until 30 "the modem ready" modems_ready 1
 heartbeat_arrived() { [ "$(record_count message)" -ge 1 ] && grep -q "no upload for 2 d" "$T/rec.jsonl"; }
 wait_until 30 "the heartbeat SMS" heartbeat_arrived
+# the daemon's one-line summary (STATUS=, puentectl status) ends with the upload's age
+summary_says() { "$PUENTECTL" --config "$CONF" status | grep -q "^Daemon: running.*1 modem ready, [0-9]* queued, last upload 2 days ago"; }
+wait_until 15 "the summary with the last upload" summary_says
 
 n() { q "SELECT count(*) FROM events WHERE type = '$1'"; }
 at_least() { [ "$(n "$1")" -ge "$2" ] && parts_settled; }

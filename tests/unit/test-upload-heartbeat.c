@@ -117,6 +117,36 @@ static void test_when_due(void **state)
         h_cleanup(&h);
 }
 
+/* The words the daemon's STATUS= line ends with. */
+static void test_summary(void **state)
+{
+        static const struct {
+                bool enabled;
+                int64_t last_ok; /* seconds before now; -1 = never */
+                const char *want;
+        } cases[] = {
+                { false, 30, "" },
+                { true, -1, "no upload yet" },
+                { true, 30, "last upload 30 s ago" },
+                { true, 3 * 60, "last upload 3 min ago" },
+                { true, 5 * 3600, "last upload 5 h ago" },
+                { true, 3 * 86400, "last upload 3 days ago" },
+        };
+        const int64_t now = 1790000000;
+        char buf[64];
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct upload_status st = {
+                        .enabled = cases[i].enabled,
+                        .last_ok = cases[i].last_ok < 0 ? 0 : now - cases[i].last_ok,
+                };
+                upload_summary(&st, now, buf, sizeof(buf));
+                if (strcmp(buf, cases[i].want) != 0)
+                        fail_msg("case %zu: \"%s\", expected \"%s\"", i, buf, cases[i].want);
+        }
+}
+
 /* A long error and a full disk still make one 160-character GSM-7 part. */
 static void test_text_bounds(void **state)
 {
@@ -183,6 +213,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_when_due),
                 cmocka_unit_test(test_text_bounds),
+                cmocka_unit_test(test_summary),
                 cmocka_unit_test(test_uploader_sends_once),
         };
         signal(SIGPIPE, SIG_IGN);
