@@ -594,6 +594,7 @@ static void test_runner_enrol_look(void **state)
         assert_true(store_scan_steps(s) > steps);
         rules_runner_free(r);
         store_close(s);
+        rules_tz_free(mx);
 }
 
 static long long count(const char *path, const char *sql)
@@ -679,6 +680,7 @@ static void test_runner_contact_atomic(void **state)
         two_months(bad, false, from, to); /* repaired: the same two months again */
         for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
                 assert_int_equal(count(bad, counts[i]), count(good, counts[i]));
+        rules_tz_free(mx);
 }
 
 int main(void)
