@@ -367,10 +367,12 @@ int runner_contact(struct rules_runner *r, int64_t contact_id, const char *text,
         /* One transaction for the contact's whole run (one fsync): a reminder queued is
          * settled with it, an enrolment logged is saved with it, or none of it is (a failure
          * half way left the message queued and the key unsettled, and the retry queued it
-         * again). Inside a caller's batch (a new participant's opt-in), part of that. */
+         * again). Inside a caller's batch (a group of the runner's, an inbound message's
+         * pass, a new participant's opt-in), a savepoint of it: still all or none. */
         bool own = !store_batch_open(r->store), ran = false;
 
-        if (own && (e = store_batch_begin(r->store)) < 0)
+        e = own ? store_batch_begin(r->store) : store_savepoint_begin(r->store, "contact run");
+        if (e < 0)
                 return e;
         e = load_contact(r, contact_id, &l);
         if (e < 0)
@@ -412,7 +414,13 @@ out:
                 e = store_batch_commit(r->store);
         else if (own)
                 store_batch_rollback(r->store);
-        if (e == 0 && ran) /* the index follows the store, once it is durable */
+        else if (e >= 0)
+                e = store_savepoint_release(r->store, "contact run");
+        else
+                store_savepoint_rollback(r->store);
+        /* The index follows the store: at once when this was the commit; inside a caller's
+         * batch the caller puts the contact back for a retry if its commit fails. */
+        if (e == 0 && ran)
                 e = rules_schedule_set(r->index, contact_id, r->res.next_due);
         free(json);
         loaded_free(&l);

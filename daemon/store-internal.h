@@ -82,6 +82,7 @@ struct store {
         unsigned settled;
         bool batch; /* store_batch_begin(): store_tx_* are savepoints inside one transaction */
         bool clock_untrusted; /* store_set_clock_trusted(false) */
+        uint64_t commits;     /* transactions committed (store_commits()) */
         char *kept;           /* what getters hand out as borrowed text, until the next getter */
         char errmsg[STORE_ERRMSG_MAX];
 };

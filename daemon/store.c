@@ -81,9 +81,19 @@ const char *store_errmsg(const struct store *s)
         return s ? s->errmsg : "";
 }
 
+void store_errmsg_clear(struct store *s)
+{
+        s->errmsg[0] = '\0';
+}
+
 unsigned store_settled_at_open(const struct store *s)
 {
         return s->settled;
+}
+
+uint64_t store_commits(const struct store *s)
+{
+        return s->commits;
 }
 
 uint64_t store_scan_steps(const struct store *s)
@@ -204,6 +214,26 @@ int store_batch_commit(struct store *s)
 bool store_batch_open(const struct store *s)
 {
         return s && s->batch;
+}
+
+int store_savepoint_begin(struct store *s, const char *what)
+{
+        if (!s->batch)
+                return store_fail(s, -EINVAL, "%s: no batch is open", what);
+        return store_tx_begin(s, what);
+}
+
+int store_savepoint_release(struct store *s, const char *what)
+{
+        if (!s->batch)
+                return store_fail(s, -EINVAL, "%s: no batch is open", what);
+        return store_tx_commit(s, what);
+}
+
+void store_savepoint_rollback(struct store *s)
+{
+        if (s->batch)
+                store_tx_rollback(s);
 }
 
 void store_batch_rollback(struct store *s)
@@ -369,12 +399,19 @@ static int settle_sending(struct store *s, bool resend)
         return store_tx_commit(s, "settle parts caught sending");
 }
 
+static int count_commit(void *userdata)
+{
+        ((struct store *)userdata)->commits++;
+        return 0; /* 0: the commit goes ahead */
+}
+
 static int configure(struct store *s, const struct store_options *o)
 {
         char mode[16];
         int r;
 
         sqlite3_extended_result_codes(s->db, 1);
+        sqlite3_commit_hook(s->db, count_commit, s);
         sqlite3_busy_timeout(s->db,
                              o->busy_timeout_ms ? (int)o->busy_timeout_ms : STORE_BUSY_TIMEOUT_MS);
         r = pragma_text(s, "PRAGMA journal_mode = WAL", mode, sizeof(mode));

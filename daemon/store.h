@@ -92,9 +92,17 @@ int store_batch_commit(struct store *s);
 void store_batch_rollback(struct store *s);
 /* Whether a batch is open (a caller that may run inside another's batch joins it). */
 bool store_batch_open(const struct store *s);
+/* Inside a batch: what follows, up to store_savepoint_release() or _rollback(), goes or stays
+ * whole within the batch (one contact's run among a group). Savepoints nest. -EINVAL outside
+ * a batch; -EIO if SQLite already rolled the batch back. A failed release rolls back. */
+int store_savepoint_begin(struct store *s, const char *what);
+int store_savepoint_release(struct store *s, const char *what);
+void store_savepoint_rollback(struct store *s);
 
 /* The last error's description ("queue message: database or disk is full"); "" if none. */
 const char *store_errmsg(const struct store *s);
+/* Forgets the last error's description (a caller that reports only what its call set). */
+void store_errmsg_clear(struct store *s);
 /* The database's schema version (PRAGMA user_version). */
 int store_schema_version(struct store *s, unsigned *ret_version);
 /* How many parts the last store_open() found in "sending" and settled. */
@@ -103,6 +111,9 @@ unsigned store_settled_at_open(const struct store *s);
  * index) by the statements this store has run, since it was opened. A path meant to take
  * the same time at a million parts as at ten adds nothing to it. */
 uint64_t store_scan_steps(const struct store *s);
+/* For tests and benchmarks: the transactions this store has committed since it was opened
+ * (each one fsync of the WAL under synchronous = FULL). */
+uint64_t store_commits(const struct store *s);
 
 /* ---- outgoing messages and their parts ---- */
 
