@@ -1,5 +1,6 @@
 /* What daemon/store*.c share: the struct store, the prepared-statement cache, transactions
- * and error mapping. Nothing outside daemon/store*.c includes this (it includes sqlite3.h). */
+ * and error mapping. Nothing outside daemon/store*.c includes this (it includes sqlite3.h), but
+ * a white-box test (test-rules-runner makes a commit fail through the connection). */
 #pragma once
 
 #include <sqlite3.h>

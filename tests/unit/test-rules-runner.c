@@ -19,6 +19,7 @@
 
 #include "daemon/rules-files.h"
 #include "daemon/rules-runner.h"
+#include "daemon/store-internal.h" /* the connection: a commit made to fail */
 #include "daemon/store.h"
 #include "tests/unit/test-runner-fixture.h"
 #include "rules/arms.h"
@@ -742,6 +743,57 @@ static void test_runner_poisoned_contact(void **state)
         rules_tz_free(mx);
 }
 
+static int refuse_commit(void *userdata)
+{
+        (void)userdata;
+        return 1; /* SQLite turns the COMMIT into a rollback */
+}
+
+/* A group whose commit fails leaves nothing (no text queued, no event, no state), and every
+ * contact of it is put back: the next firing enrols each once. */
+static void test_runner_group_commit_fails(void **state)
+{
+        char path[192], study[16], phone[16];
+        char err[STORE_ERRMSG_MAX];
+        struct store *s = NULL;
+        struct rules_runner_opts o = { .rules_dir = rules, .secret_file = secret };
+        struct rules_runner *r = NULL;
+        struct rules_tz *mx = zone("America/Mexico_City");
+        int64_t t = rules_tz_to_utc(mx, rules_days_from_civil(2026, 1, 5) * 86400 + 6 * 3600);
+        int64_t id;
+        static const char *const nothing =
+                "SELECT (SELECT count(*) FROM rules_state) + (SELECT count(*) FROM outgoing)"
+                " + (SELECT count(*) FROM events WHERE type LIKE 'rules.%' AND type <> "
+                "'rules.loaded')";
+        (void)state;
+
+        snprintf(path, sizeof(path), "%s/commit-fails.db", dir);
+        assert_int_equal(store_open(path, NULL, &s, err), 0);
+        for (unsigned i = 0; i < 10; i++) {
+                snprintf(study, sizeof(study), "G%u", i);
+                snprintf(phone, sizeof(phone), "+5255872%05u", i);
+                assert_int_equal(store_contact_upsert(s, study, phone, "es", "CS-TLALPAN",
+                                                      "{\"edd\":\"2026-06-01\"}", t, &id),
+                                 0);
+        }
+        assert_int_equal(rules_runner_new(NULL, s, NULL, &o, &r), 0);
+        sqlite3_commit_hook(s->db, refuse_commit, NULL);
+        assert_int_equal(rules_runner_run(r, t, RULES_RUNNER_SLICE), 10);
+        sqlite3_commit_hook(s->db, NULL, NULL);
+        assert_int_equal(count(path, nothing), 0);
+
+        assert_true(rules_runner_run(r, t + 301, RULES_RUNNER_SLICE) >= 10);
+        assert_int_equal(count(path, "SELECT count(*) FROM rules_state"), 10);
+        assert_int_equal(count(path, "SELECT count(*) FROM events WHERE type = 'rules.enrolled'"),
+                         10);
+        assert_int_equal(count(path, "SELECT count(DISTINCT contact_id) FROM events"
+                                     " WHERE type = 'rules.enrolled'"),
+                         10);
+        rules_runner_free(r);
+        store_close(s);
+        rules_tz_free(mx);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -752,6 +804,7 @@ int main(void)
                 cmocka_unit_test(test_runner_enrol_look),
                 cmocka_unit_test(test_runner_contact_atomic),
                 cmocka_unit_test(test_runner_poisoned_contact),
+                cmocka_unit_test(test_runner_group_commit_fails),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
