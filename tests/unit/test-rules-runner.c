@@ -538,31 +538,47 @@ static void test_runner_sealed_list_directory(void **state)
         store_close(s);
 }
 
+/* A store at dir/file with n contacts due on 2026-06-01 at CS-TLALPAN (study ids TAG0...,
+ * phones +52558BLOCKnnnnn), created at t; their ids in ids[] when not NULL. path gets the
+ * file's path (192 bytes). */
+static struct store *store_with_contacts(char *path, const char *file, const char *tag,
+                                         unsigned block, unsigned n, int64_t t, int64_t *ids)
+{
+        char study[16], phone[16], err[STORE_ERRMSG_MAX];
+        struct store *s = NULL;
+        int64_t id;
+
+        snprintf(path, 192, "%s/%s", dir, file);
+        assert_int_equal(store_open(path, NULL, &s, err), 0);
+        for (unsigned i = 0; i < n; i++) {
+                snprintf(study, sizeof(study), "%s%u", tag, i);
+                snprintf(phone, sizeof(phone), "+52558%02u%05u", block, i);
+                assert_int_equal(store_contact_upsert(s, study, phone, "es", "CS-TLALPAN",
+                                                      "{\"edd\":\"2026-06-01\"}", t, &id),
+                                 0);
+                if (ids)
+                        ids[i] = id;
+        }
+        return s;
+}
+
 /* Looking for contacts not yet enrolled walks every contact: it runs at start, after a kick
  * (puentectl changed contacts), a reload or the clock trusted, and then every ten minutes, not
  * at every run of a busy morning. SQLite's full-scan counter (store_scan_steps()) shows when. */
 static void test_runner_enrol_look(void **state)
 {
-        char path[192], study[16], phone[16];
-        char err[STORE_ERRMSG_MAX];
-        struct store *s = NULL;
+        char path[192];
+        struct store *s;
         struct rules_runner_opts o = { .rules_dir = rules, .secret_file = secret };
         struct rules_runner *r = NULL;
         struct rules_tz *mx = zone("America/Mexico_City");
         int64_t t = rules_tz_to_utc(mx, rules_days_from_civil(2026, 1, 5) * 86400 + 6 * 3600);
-        int64_t id, last = 0;
+        int64_t id, last = 0, ids[300];
         uint64_t steps;
         (void)state;
 
-        snprintf(path, sizeof(path), "%s/enrol.db", dir);
-        assert_int_equal(store_open(path, NULL, &s, err), 0);
-        for (unsigned i = 0; i < 300; i++) {
-                snprintf(study, sizeof(study), "E%u", i);
-                snprintf(phone, sizeof(phone), "+5255870%05u", i);
-                assert_int_equal(store_contact_upsert(s, study, phone, "es", "CS-TLALPAN",
-                                                      "{\"edd\":\"2026-06-01\"}", t, &last),
-                                 0);
-        }
+        s = store_with_contacts(path, "enrol.db", "E", 70, 300, t, ids);
+        last = ids[299];
         assert_int_equal(rules_runner_new(NULL, s, NULL, &o, &r), 0);
         for (unsigned i = 0; i < 10; i++) /* 64 a run */
                 assert_true(rules_runner_run(r, t, RULES_RUNNER_SLICE) >= 0);
@@ -691,9 +707,8 @@ static void test_runner_contact_atomic(void **state)
  * committed together (a few fsyncs, not one a contact: the loop waits for each). */
 static void test_runner_poisoned_contact(void **state)
 {
-        char path[192], study[16], phone[16], sql[256];
-        char err[STORE_ERRMSG_MAX];
-        struct store *s = NULL;
+        char path[192], sql[256];
+        struct store *s;
         struct rules_runner_opts o = { .rules_dir = rules, .secret_file = secret };
         struct rules_runner *r = NULL;
         struct rules_tz *mx = zone("America/Mexico_City");
@@ -702,15 +717,7 @@ static void test_runner_poisoned_contact(void **state)
         uint64_t commits;
         (void)state;
 
-        snprintf(path, sizeof(path), "%s/poisoned.db", dir);
-        assert_int_equal(store_open(path, NULL, &s, err), 0);
-        for (unsigned i = 0; i < 60; i++) {
-                snprintf(study, sizeof(study), "P%u", i);
-                snprintf(phone, sizeof(phone), "+5255871%05u", i);
-                assert_int_equal(store_contact_upsert(s, study, phone, "es", "CS-TLALPAN",
-                                                      "{\"edd\":\"2026-06-01\"}", t, &ids[i]),
-                                 0);
-        }
+        s = store_with_contacts(path, "poisoned.db", "P", 71, 60, t, ids);
         snprintf(sql, sizeof(sql),
                  "CREATE TRIGGER poison BEFORE INSERT ON rules_state WHEN NEW.contact_id = %lld"
                  " BEGIN SELECT RAISE(ABORT, 'injected'); END;",
@@ -753,29 +760,19 @@ static int refuse_commit(void *userdata)
  * contact of it is put back: the next firing enrols each once. */
 static void test_runner_group_commit_fails(void **state)
 {
-        char path[192], study[16], phone[16];
-        char err[STORE_ERRMSG_MAX];
-        struct store *s = NULL;
+        char path[192];
+        struct store *s;
         struct rules_runner_opts o = { .rules_dir = rules, .secret_file = secret };
         struct rules_runner *r = NULL;
         struct rules_tz *mx = zone("America/Mexico_City");
         int64_t t = rules_tz_to_utc(mx, rules_days_from_civil(2026, 1, 5) * 86400 + 6 * 3600);
-        int64_t id;
         static const char *const nothing =
                 "SELECT (SELECT count(*) FROM rules_state) + (SELECT count(*) FROM outgoing)"
                 " + (SELECT count(*) FROM events WHERE type LIKE 'rules.%' AND type <> "
                 "'rules.loaded')";
         (void)state;
 
-        snprintf(path, sizeof(path), "%s/commit-fails.db", dir);
-        assert_int_equal(store_open(path, NULL, &s, err), 0);
-        for (unsigned i = 0; i < 10; i++) {
-                snprintf(study, sizeof(study), "G%u", i);
-                snprintf(phone, sizeof(phone), "+5255872%05u", i);
-                assert_int_equal(store_contact_upsert(s, study, phone, "es", "CS-TLALPAN",
-                                                      "{\"edd\":\"2026-06-01\"}", t, &id),
-                                 0);
-        }
+        s = store_with_contacts(path, "commit-fails.db", "G", 72, 10, t, NULL);
         assert_int_equal(rules_runner_new(NULL, s, NULL, &o, &r), 0);
         sqlite3_commit_hook(s->db, refuse_commit, NULL);
         assert_int_equal(rules_runner_run(r, t, RULES_RUNNER_SLICE), 10);
