@@ -33,7 +33,7 @@ struct at_modem {
         void *userdata;
         char name[32];
         char smsc_cfg[AT_PARSE_NUMBER_MAX];
-        uint32_t send_timeout_ms, register_timeout_ms, csq_interval_ms;
+        uint32_t send_timeout_ms, register_timeout_ms, csq_interval_ms, list_interval_ms;
 
         struct at_chat *chat;
         struct at_seq seq;
@@ -66,6 +66,7 @@ struct at_modem {
 
         /* ready */
         uint64_t csq_at;
+        uint64_t list_at; /* the storage's next listing (AT_MODEM_LIST_INTERVAL_MS) */
         unsigned csq_id;
 
         /* sending: one part */

@@ -118,6 +118,7 @@ static void on_cmgl(const struct at_result *r, void *userdata)
         m->drain_wanted = m->drain_again;
         m->drain_again = false;
         m->storage_full = false;
+        m->list_at = m->now + m->list_interval_ms; /* just listed: the next sweep from now */
         modem_recv_pump(m);
 }
 

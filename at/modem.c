@@ -157,7 +157,7 @@ static void stop_everything(struct at_modem *m)
 {
         at_seq_abort(&m->seq);
         m->creg_id = m->csq_id = m->read_id = m->drain_id = 0;
-        m->creg_poll_at = m->reg_deadline = m->setup_retry_at = m->csq_at = UINT64_MAX;
+        m->creg_poll_at = m->reg_deadline = m->setup_retry_at = m->csq_at = m->list_at = UINT64_MAX;
         m->ladder_wait_until = UINT64_MAX;
         m->reopen_wait = false;
         modem_recv_forget(m);
@@ -239,6 +239,7 @@ void modem_become_ready(struct at_modem *m)
         m->info.fail = AT_MODEM_FAIL_NONE;
         m->info.last_error[0] = '\0';
         m->csq_at = m->now + m->csq_interval_ms;
+        m->list_at = m->now + m->list_interval_ms; /* READY lists the storage now */
         modem_enter(m, AT_MODEM_READY, "ready");
         modem_info_changed(m);
         if (m->info.storage_total > 0 && m->info.storage_used >= m->info.storage_total)
@@ -337,6 +338,8 @@ int at_modem_new(const struct at_modem_config *cfg, const struct at_modem_callba
         m->register_timeout_ms =
                 cfg->register_timeout_ms ? cfg->register_timeout_ms : AT_MODEM_REGISTER_TIMEOUT_MS;
         m->csq_interval_ms = cfg->csq_interval_ms ? cfg->csq_interval_ms : AT_MODEM_CSQ_INTERVAL_MS;
+        m->list_interval_ms =
+                cfg->list_interval_ms ? cfg->list_interval_ms : AT_MODEM_LIST_INTERVAL_MS;
         m->quirks = cfg->quirks;
 
         struct at_chat_config cc = {
@@ -365,7 +368,7 @@ int at_modem_new(const struct at_modem_config *cfg, const struct at_modem_callba
         m->info.sim_text = "unknown";
         m->info.storage_used = m->info.storage_total = -1;
         m->info.quirks = m->quirks;
-        m->creg_poll_at = m->reg_deadline = m->setup_retry_at = m->csq_at = UINT64_MAX;
+        m->creg_poll_at = m->reg_deadline = m->setup_retry_at = m->csq_at = m->list_at = UINT64_MAX;
         m->ladder_wait_until = UINT64_MAX;
         *ret_modem = m;
         return 0;
@@ -454,6 +457,11 @@ void at_modem_tick(struct at_modem *m, uint64_t now)
                 m->setup_retry_at = UINT64_MAX;
                 modem_start_sms_setup(m);
         }
+        if ((m->state == AT_MODEM_READY || m->state == AT_MODEM_SENDING) && now >= m->list_at) {
+                m->list_at = now + m->list_interval_ms;
+                m->drain_wanted = true;
+                modem_recv_pump(m);
+        }
         if ((m->state == AT_MODEM_READY || m->state == AT_MODEM_SENDING) && now >= m->csq_at)
                 modem_poll_signal(m);
 }
@@ -481,7 +489,7 @@ uint64_t at_modem_next_deadline(const struct at_modem *m)
                 break;
         case AT_MODEM_READY:
         case AT_MODEM_SENDING:
-                d = min64(d, m->csq_at);
+                d = min64(d, min64(m->csq_at, m->list_at));
                 break;
         default:
                 break;

@@ -36,13 +36,16 @@
 #define AT_MODEM_SEND_TIMEOUT_MS     60000  /* AT+CMGS: real networks take seconds */
 #define AT_MODEM_REGISTER_TIMEOUT_MS 180000 /* NETWORK: waiting before saying "not registered" */
 #define AT_MODEM_CSQ_INTERVAL_MS     60000  /* signal polled this often when idle */
-#define AT_MODEM_CREG_POLL_MS        5000   /* registration polled this often in NETWORK */
-#define AT_MODEM_PROBE_TRIES         5      /* "AT" written this many times before giving up */
-#define AT_MODEM_RESET_WAIT_MS       20000  /* after AT+CFUN=1,1: time to boot */
-#define AT_MODEM_PENDING_MAX         64     /* stored messages read but not yet acked */
-#define AT_MODEM_ID_MAX              64     /* maker, model, revision strings, NUL included */
-#define AT_MODEM_TEXT_MAX            160    /* last error text, NUL included */
-#define AT_MODEM_PIN_MAX             16     /* PIN digits, NUL included */
+/* Storage listed this often while ready: a message whose +CMTI was lost on the line (garbage,
+ * a flood, a reset between the store and the notice) is read then, not at the next restart. */
+#define AT_MODEM_LIST_INTERVAL_MS 300000
+#define AT_MODEM_CREG_POLL_MS     5000  /* registration polled this often in NETWORK */
+#define AT_MODEM_PROBE_TRIES      5     /* "AT" written this many times before giving up */
+#define AT_MODEM_RESET_WAIT_MS    20000 /* after AT+CFUN=1,1: time to boot */
+#define AT_MODEM_PENDING_MAX      64    /* stored messages read but not yet acked */
+#define AT_MODEM_ID_MAX           64    /* maker, model, revision strings, NUL included */
+#define AT_MODEM_TEXT_MAX         160   /* last error text, NUL included */
+#define AT_MODEM_PIN_MAX          16    /* PIN digits, NUL included */
 
 enum at_modem_state {
         AT_MODEM_PROBE,      /* ATE0, AT+CMEE=1, identity */
@@ -173,6 +176,7 @@ struct at_modem_config {
         uint32_t send_timeout_ms;     /* 0: AT_MODEM_SEND_TIMEOUT_MS */
         uint32_t register_timeout_ms; /* 0: AT_MODEM_REGISTER_TIMEOUT_MS */
         uint32_t csq_interval_ms;     /* 0: AT_MODEM_CSQ_INTERVAL_MS */
+        uint32_t list_interval_ms;    /* 0: AT_MODEM_LIST_INTERVAL_MS */
         const char *name;             /* for reasons and texts ("modem1"); may be NULL */
 };
 

@@ -651,6 +651,41 @@ static void test_kept_then_relisted(void **state)
         fake_free(f);
 }
 
+/* A new-message notice lost on the line (garbage over it, a flood, a reset between the store
+ * and the +CMTI) must not leave the message on the SIM until the next restart: while ready,
+ * the storage is listed every AT_MODEM_LIST_INTERVAL_MS, and what it finds is read and
+ * deleted. Nothing is listed before that. */
+static void test_storage_swept(void **state)
+{
+        (void)state;
+        static const struct exch csq[] = {
+                { "AT+CSQ", "+CSQ: 20,99|OK" },
+                END,
+        };
+        static const struct exch sweep[] = {
+                { "AT+CMGL=4", "+CMGL: 3,1,,23|" DELIVER_PDU "|OK" },
+                { "AT+CSQ", "+CSQ: 20,99|OK" }, /* due at the same tick, queued behind */
+                { "AT+CMGD=3", "OK" },
+                END,
+        };
+        struct fake *f = fake_ready();
+        unsigned polls = AT_MODEM_LIST_INTERVAL_MS / AT_MODEM_CSQ_INTERVAL_MS;
+
+        for (unsigned i = 0; i + 1 < polls; i++)
+                fake_add(f, csq);
+        fake_advance(f, AT_MODEM_LIST_INTERVAL_MS - 1000);
+        assert_script_done(f); /* signal polls only: no listing yet */
+        assert_int_equal(f->n_sms, 0);
+        fake_add(f, sweep);
+        fake_advance(f, 1000);
+        assert_int_equal(f->n_sms, 1);
+        assert_int_equal(f->sms_index[0], 3);
+        assert_int_equal(at_modem_sms_done(f->m, 3, f->now), 0);
+        fake_pump(f);
+        assert_script_done(f);
+        fake_free(f);
+}
+
 /* A flood of URCs while a part is in flight (before the prompt, between the PDU and the
  * answer) neither ends nor starves the send; the +CMTI in it is read after. */
 static void test_urc_flood_during_send(void **state)
@@ -752,6 +787,7 @@ int main(void)
                 cmocka_unit_test(test_drain_many_acked),
                 cmocka_unit_test(test_storage_full_on_send),
                 cmocka_unit_test(test_kept_then_relisted),
+                cmocka_unit_test(test_storage_swept),
                 cmocka_unit_test(test_urc_flood_during_send),
                 cmocka_unit_test(test_csq_poll),
                 cmocka_unit_test(test_send_arguments),
