@@ -544,7 +544,7 @@ static void test_runner_sealed_list_directory(void **state)
 static struct store *store_with_contacts(char *path, const char *file, const char *tag,
                                          unsigned block, unsigned n, int64_t t, int64_t *ids)
 {
-        char study[16], phone[16], err[STORE_ERRMSG_MAX];
+        char study[32], phone[32], err[STORE_ERRMSG_MAX];
         struct store *s = NULL;
         int64_t id;
 
